@@ -1,0 +1,459 @@
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { CancelRegistry, Cancellable } from './cancel.js';
+import { Coalescer } from './coalescer.js';
+import { ProxyError } from './errors.js';
+import type { Interceptor } from './interceptor.js';
+import type { Logger } from './log.js';
+import {
+  decodeAuthCode,
+  decodeBackendKeyData,
+  decodeFields,
+  decodeReadyForQuery,
+  decodeSASLMechanisms,
+  encodeBackendKeyData,
+  encodeNegotiateProtocolVersion,
+  encodeSASLMechanisms,
+  type BackendKeyData,
+} from './protocol/backend.js';
+import { AuthCode, Backend, Frontend, isFrontendType, MAX_STARTUP_PACKET_LENGTH, type TransactionStatus } from './protocol/codes.js';
+import { Framer } from './protocol/framer.js';
+import {
+  decodeQuery,
+  decodeSASLInitialResponse,
+  decodeStartupPacket,
+  encodeStartupMessage,
+  type StartupPacket,
+} from './protocol/frontend.js';
+import { ProtocolViolation } from './protocol/violation.js';
+import { runIntercept } from './intercept-run.js';
+import type { UpstreamConnection } from './upstream.js';
+
+/**
+ * The life of one client connection (pgbouncer's CL_LOGIN → CL_ACTIVE, pg-gateway's steps):
+ * startup packets (SSL/GSS negotiation, cancel), connecting upstream, relayed authentication,
+ * then relaying, with a detour through the interceptor for claimed statements.
+ */
+export type SessionState =
+  | 'awaiting-startup'
+  | 'tls-handshake'
+  | 'connecting'
+  | 'authenticating'
+  | 'relaying'
+  | 'intercepting'
+  | 'closed';
+
+export interface SessionOptions {
+  readonly id: string;
+  readonly log: Logger;
+  /** Largest frontend message accepted (length field); larger is a protocol violation. */
+  readonly maxMessageSize: number;
+  /** Present when the proxy has a certificate: SSLRequest is then answered 'S'. */
+  readonly tlsContext: tls.SecureContext | null;
+  readonly cancels: CancelRegistry;
+  readonly interceptor: Interceptor | null;
+  /** Where the upstream is, for messages. */
+  readonly upstreamAddress: string;
+  connectUpstream(): Promise<UpstreamConnection>;
+  /** Sends a CancelRequest carrying the upstream's key on a new upstream connection. */
+  sendUpstreamCancel(key: BackendKeyData): Promise<void>;
+  onClose(session: Session): void;
+}
+
+const TERMINATE = Buffer.from([Frontend.Terminate, 0, 0, 0, 4]);
+const SSL_YES = Buffer.from('S');
+const SSL_NO = Buffer.from('N');
+
+export class Session implements Cancellable {
+  state: SessionState = 'awaiting-startup';
+  /** Transaction status from the last ReadyForQuery. */
+  transactionStatus: TransactionStatus = 'I';
+  private client: Duplex;
+  private clientEncrypted = false;
+  private clientFramer = new Framer({ typed: false, maxLength: MAX_STARTUP_PACKET_LENGTH });
+  private readonly upstreamFramer: Framer;
+  private upstream: UpstreamConnection | null = null;
+  private readonly toClient = new Coalescer((bytes) => this.writeClient(bytes));
+  private readonly toUpstream = new Coalescer((bytes) => this.writeUpstream(bytes));
+  /** ReadyForQuery messages the upstream still owes (one per Query, Sync and FunctionCall). */
+  private owed = 0;
+  private lastAuthCode = -1;
+  private upstreamKey: BackendKeyData | null = null;
+  private proxyKey: BackendKeyData | null = null;
+  private upstreamSentFatal = false;
+  private shutdownRequested = false;
+  /** A claimed statement waiting for the upstream to go idle, or running. */
+  private intercept: { readonly sql: string; readonly abort: AbortController; started: boolean } | null = null;
+  private readonly log: Logger;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    client: Duplex,
+    private readonly options: SessionOptions,
+  ) {
+    this.log = options.log;
+    this.client = client;
+    this.upstreamFramer = new Framer({ typed: true, maxLength: 0x7fffffff });
+    this.listenToClient(client);
+  }
+
+  /** True when nothing is in flight: the upstream owes nothing and no transaction is open. */
+  get idle(): boolean {
+    return this.state === 'relaying' && this.owed === 0 && this.transactionStatus === 'I';
+  }
+
+  /** CancelRequest for this session: stop the running interceptor job or upstream query. */
+  cancel(): void {
+    if (this.intercept?.started === true) {
+      this.log.info('cancel.intercepted');
+      this.intercept.abort.abort();
+      return;
+    }
+    // Cancelling an idle session could hit the client's next query instead (pgbouncer #717).
+    if (this.owed === 0 || this.upstreamKey === null) {
+      this.log.info('cancel.dropped', { reason: 'idle' });
+      return;
+    }
+    this.log.info('cancel.forwarded');
+    this.options.sendUpstreamCancel(this.upstreamKey).catch((error: unknown) => {
+      this.log.warn('cancel.failed', { error: String(error) });
+    });
+  }
+
+  /** Graceful shutdown: close now if idle, else once the current transaction ends. */
+  requestShutdown(): void {
+    this.shutdownRequested = true;
+    if (this.state !== 'relaying' && this.state !== 'intercepting') this.close('shutdown', ProxyError.shuttingDown());
+    else if (this.idle) this.close('shutdown', ProxyError.shuttingDown());
+  }
+
+  /** Ends the session; with an error, the client is told why first. Safe to call twice. */
+  close(reason: string, error?: ProxyError): void {
+    if (this.state === 'closed') return;
+    const wasRelaying = this.state === 'relaying' || this.state === 'intercepting';
+    this.state = 'closed';
+    this.intercept?.abort.abort();
+    if (this.proxyKey) this.options.cancels.release(this.proxyKey.processId);
+    // Only whole messages are ever relayed, so both streams sit at a message boundary here.
+    this.toClient.flush();
+    if (error && !this.client.destroyed) this.client.end(error.toBytes());
+    else this.client.end();
+    setTimeout(() => this.client.destroy(), 2000).unref();
+    if (this.upstream) {
+      const socket = this.upstream.socket;
+      if (wasRelaying && socket.writable) {
+        this.toUpstream.flush();
+        socket.end(TERMINATE);
+      } else {
+        socket.destroy();
+      }
+    }
+    const fields = { reason, ms: Date.now() - this.startedAt, ...(error ? { code: error.fields.code, message: error.message } : {}) };
+    this.log.info('session.closed', fields);
+    this.options.onClose(this);
+  }
+
+  // ---- I/O ---------------------------------------------------------------------------------
+
+  private listenToClient(client: Duplex): void {
+    client.on('data', this.onClientData);
+    client.on('error', (error: Error) => this.close(`client error: ${error.message}`));
+    client.on('close', () => this.close('client disconnected'));
+  }
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    try {
+      this.clientFramer.push(chunk, this.onClientFrame);
+      this.toUpstream.flush();
+      if (this.state === 'tls-handshake') this.startClientTls();
+    } catch (error) {
+      this.fail(error);
+    }
+  };
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    try {
+      this.upstreamFramer.push(chunk, this.onUpstreamFrame);
+      this.toClient.flush();
+      if (this.owed === 0 && this.state === 'intercepting' && this.intercept?.started === false) this.startIntercept();
+      else if (this.shutdownRequested && this.idle) this.close('shutdown', ProxyError.shuttingDown());
+    } catch (error) {
+      this.fail(error);
+    }
+  };
+
+  private writeClient(bytes: Buffer): void {
+    if (this.client.write(bytes) || this.upstream === null) return;
+    // Backpressure: stop reading the upstream until the client has taken what we sent.
+    const upstream = this.upstream.socket;
+    upstream.pause();
+    this.client.once('drain', () => upstream.resume());
+  }
+
+  private writeUpstream(bytes: Buffer): void {
+    if (this.upstream === null || this.upstream.socket.write(bytes)) return;
+    this.client.pause();
+    this.upstream.socket.once('drain', () => this.resumeClient());
+  }
+
+  /** Resumes reading the client unless the session is waiting on something else. */
+  private resumeClient(): void {
+    if (this.state === 'relaying' || this.state === 'authenticating') this.client.resume();
+  }
+
+  /** Sends a message of the proxy's own, after anything already gathered for the client. */
+  private sendToClient(message: Buffer): void {
+    this.toClient.flush();
+    this.writeClient(message);
+  }
+
+  private fail(error: unknown): void {
+    if (error instanceof ProtocolViolation) {
+      this.log.warn('protocol.violation', { message: error.message });
+      this.close('protocol violation', ProxyError.protocolViolation(error.message));
+    } else if (error instanceof ProxyError) {
+      this.close(error.message, error);
+    } else {
+      this.log.error('session.internal_error', { error: error instanceof Error ? error.stack : String(error) });
+      this.close('internal error', new ProxyError({ severity: 'FATAL', code: 'XX000', message: 'internal error in pgml-proxy' }));
+    }
+  }
+
+  // ---- client frames -----------------------------------------------------------------------
+
+  private readonly onClientFrame = (type: number, buf: Buffer, start: number, end: number): boolean => {
+    switch (this.state) {
+      case 'awaiting-startup':
+        return this.onStartupPacket(decodeStartupPacket(buf, start, end));
+      case 'authenticating':
+        if (type !== Frontend.Password) throw new ProtocolViolation(`expected password response, got message type ${type}`);
+        if (this.lastAuthCode === AuthCode.SASL) this.checkChannelBinding(buf, start, end);
+        this.toUpstream.add(buf, start, end);
+        return true;
+      case 'relaying':
+        return this.relayClientFrame(type, buf, start, end);
+      case 'tls-handshake':
+      case 'connecting':
+      case 'intercepting':
+      case 'closed':
+        return false;
+      default:
+        return assertNever(this.state);
+    }
+  };
+
+  private relayClientFrame(type: number, buf: Buffer, start: number, end: number): boolean {
+    switch (type) {
+      case Frontend.Query:
+        if (this.options.interceptor !== null) {
+          const sql = decodeQuery(buf, start, end);
+          if (this.options.interceptor.claims(sql)) {
+            this.toUpstream.flush();
+            this.claim(sql);
+            return false;
+          }
+        }
+        this.owed++;
+        break;
+      case Frontend.Sync:
+      case Frontend.FunctionCall:
+        this.owed++;
+        break;
+      case Frontend.Terminate:
+        // close() ends the upstream with a Terminate of its own.
+        this.close('client terminated');
+        return false;
+      default:
+        if (!isFrontendType(type)) throw new ProtocolViolation(`invalid frontend message type ${type}`);
+    }
+    this.toUpstream.add(buf, start, end);
+    return true;
+  }
+
+  private onStartupPacket(packet: StartupPacket): boolean {
+    switch (packet.kind) {
+      case 'ssl-request':
+        if (this.options.tlsContext !== null && !this.clientEncrypted) {
+          this.writeClient(SSL_YES);
+          this.state = 'tls-handshake';
+          return false;
+        }
+        this.writeClient(SSL_NO);
+        return true;
+      case 'gssenc-request':
+        this.writeClient(SSL_NO);
+        return true;
+      case 'cancel-request':
+        this.options.cancels.find(packet.processId, packet.secretKey)?.cancel();
+        this.close('cancel request');
+        return false;
+      case 'startup':
+        if (packet.major !== 3) throw ProxyError.unsupportedProtocol(packet.major, packet.minor);
+        this.beginSession(packet.minor, packet.parameters);
+        return false;
+      default:
+        return assertNever(packet);
+    }
+  }
+
+  /** After SSLRequest → 'S': the rest of the conversation is TLS. */
+  private startClientTls(): void {
+    if (this.clientFramer.drain().length > 0) throw new ProtocolViolation('received unencrypted data after SSL request');
+    const raw = this.client;
+    raw.off('data', this.onClientData);
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.options.tlsContext ?? undefined });
+    secure.once('secure', () => {
+      this.clientEncrypted = true;
+      this.state = 'awaiting-startup';
+      this.log.debug('tls.client', { protocol: secure.getProtocol() });
+    });
+    this.client = secure;
+    this.listenToClient(secure);
+  }
+
+  private beginSession(minor: number, parameters: ReadonlyMap<string, string>): void {
+    this.state = 'connecting';
+    this.client.pause();
+    const protocolOptions = [...parameters.keys()].filter((name) => name.startsWith('_pq_.'));
+    if (minor > 0 || protocolOptions.length > 0) {
+      this.writeClient(encodeNegotiateProtocolVersion(0, protocolOptions));
+    }
+    const forwarded = new Map([...parameters].filter(([name]) => !name.startsWith('_pq_.')));
+    this.log.info('session.startup', {
+      user: forwarded.get('user'),
+      database: forwarded.get('database') ?? forwarded.get('user'),
+      application_name: forwarded.get('application_name'),
+      tls: this.clientEncrypted,
+    });
+    void this.connect(forwarded);
+  }
+
+  private async connect(parameters: ReadonlyMap<string, string>): Promise<void> {
+    let upstream: UpstreamConnection;
+    try {
+      upstream = await this.options.connectUpstream();
+    } catch (error) {
+      this.log.warn('upstream.unreachable', { address: this.options.upstreamAddress, error: String(error) });
+      this.close('upstream unreachable', ProxyError.upstreamUnreachable(this.options.upstreamAddress, error));
+      return;
+    }
+    if (this.state === 'closed') {
+      upstream.socket.destroy();
+      return;
+    }
+    this.upstream = upstream;
+    upstream.socket.on('data', this.onUpstreamData);
+    upstream.socket.on('error', (error: Error) => this.log.warn('upstream.error', { error: error.message }));
+    upstream.socket.on('close', () => this.onUpstreamClosed());
+    upstream.socket.write(encodeStartupMessage(parameters));
+    this.state = 'authenticating';
+    // From here every client message is typed; bytes that came with the startup packet go first.
+    const early = this.clientFramer.drain();
+    this.clientFramer = new Framer({ typed: true, maxLength: this.options.maxMessageSize });
+    if (early.length > 0) this.onClientData(early);
+    this.resumeClient();
+  }
+
+  private onUpstreamClosed(): void {
+    if (this.state === 'closed') return;
+    if (this.upstreamSentFatal) this.close('upstream ended the session');
+    else this.close('upstream connection lost', ProxyError.upstreamLost(this.options.upstreamAddress));
+  }
+
+  /**
+   * libpq over TLS that was offered only SCRAM-SHA-256 says "I could bind, you can't" (gs2
+   * flag 'y'); an upstream reached over TLS rejects that as a downgrade. Say why, clearly.
+   */
+  private checkChannelBinding(buf: Buffer, start: number, end: number): void {
+    const initial = decodeSASLInitialResponse(buf, start, end);
+    if (initial.data?.[0] === 0x79 /* 'y' */ && this.upstream?.encrypted === true) {
+      throw ProxyError.channelBindingThroughProxy();
+    }
+  }
+
+  // ---- upstream frames ---------------------------------------------------------------------
+
+  private readonly onUpstreamFrame = (type: number, buf: Buffer, start: number, end: number): boolean => {
+    switch (type) {
+      case Backend.ReadyForQuery:
+        this.transactionStatus = decodeReadyForQuery(buf, start, end);
+        if (this.state === 'authenticating') {
+          this.state = 'relaying';
+          this.log.info('session.ready');
+        } else if (this.owed > 0) {
+          this.owed--;
+        }
+        break;
+      case Backend.ErrorResponse: {
+        const severity = decodeFields(buf, start, end).get('V');
+        if (severity === 'FATAL' || severity === 'PANIC') this.upstreamSentFatal = true;
+        break;
+      }
+      case Backend.Authentication:
+        if (this.state === 'authenticating') return this.onAuthRequest(buf, start, end);
+        break;
+      case Backend.BackendKeyData:
+        if (this.state === 'authenticating') {
+          // Clients get the proxy's own key; the upstream's stays here for forwarding cancels.
+          this.upstreamKey = decodeBackendKeyData(buf, start, end);
+          this.proxyKey = this.options.cancels.issue(this);
+          this.sendToClient(encodeBackendKeyData(this.proxyKey));
+          return true;
+        }
+        break;
+    }
+    this.toClient.add(buf, start, end);
+    return true;
+  };
+
+  private onAuthRequest(buf: Buffer, start: number, end: number): boolean {
+    this.lastAuthCode = decodeAuthCode(buf, start, end);
+    if (this.lastAuthCode === AuthCode.SASL && this.clientEncrypted) {
+      // Channel binding would bind to the proxy's certificate, which the upstream cannot check.
+      const offered = decodeSASLMechanisms(buf, start, end);
+      this.sendToClient(encodeSASLMechanisms(offered.filter((name) => !name.endsWith('-PLUS'))));
+      return true;
+    }
+    this.toClient.add(buf, start, end);
+    return true;
+  }
+
+  // ---- interception ------------------------------------------------------------------------
+
+  private claim(sql: string): void {
+    this.state = 'intercepting';
+    this.client.pause();
+    this.intercept = { sql, abort: new AbortController(), started: false };
+    if (this.owed === 0) this.startIntercept();
+  }
+
+  private startIntercept(): void {
+    const intercept = this.intercept;
+    const interceptor = this.options.interceptor;
+    if (intercept === null || interceptor === null) return;
+    intercept.started = true;
+    void runIntercept(interceptor, intercept.sql, {
+      transactionStatus: this.transactionStatus,
+      signal: intercept.abort.signal,
+      send: (message) => this.sendToClient(message),
+    }).then((status) => this.finishIntercept(status));
+  }
+
+  private finishIntercept(status: TransactionStatus): void {
+    this.intercept = null;
+    if (this.state === 'closed') return;
+    this.transactionStatus = status;
+    this.state = 'relaying';
+    if (this.shutdownRequested && this.idle) {
+      this.close('shutdown', ProxyError.shuttingDown());
+      return;
+    }
+    const waiting = this.clientFramer.drain();
+    if (waiting.length > 0) this.onClientData(waiting);
+    this.resumeClient();
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected state ${JSON.stringify(value)}`);
+}

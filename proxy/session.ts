@@ -408,11 +408,15 @@ export class Session implements Cancellable {
 
   private onAuthRequest(buf: Buffer, start: number, end: number): boolean {
     this.lastAuthCode = decodeAuthCode(buf, start, end);
-    if (this.lastAuthCode === AuthCode.SASL && this.clientEncrypted) {
-      // Channel binding would bind to the proxy's certificate, which the upstream cannot check.
+    if (this.lastAuthCode === AuthCode.SASL) {
+      // Channel binding cannot cross the proxy: over TLS the client would bind to the proxy's
+      // certificate, and libpq refuses a -PLUS offer on a plaintext link. Offer only the rest.
       const offered = decodeSASLMechanisms(buf, start, end);
-      this.sendToClient(encodeSASLMechanisms(offered.filter((name) => !name.endsWith('-PLUS'))));
-      return true;
+      const usable = offered.filter((name) => !name.endsWith('-PLUS'));
+      if (usable.length < offered.length) {
+        this.sendToClient(encodeSASLMechanisms(usable));
+        return true;
+      }
     }
     this.toClient.add(buf, start, end);
     return true;

@@ -91,7 +91,7 @@ function requestTls(socket: net.Socket, timeoutMs: number): Promise<'S' | 'N'> {
     };
     const onData = (chunk: Buffer): void => {
       socket.pause();
-      const answer = String.fromCharCode(chunk[0]!);
+      const answer = String.fromCharCode(chunk.readUInt8(0));
       if (chunk.length !== 1 || (answer !== 'S' && answer !== 'N')) {
         done(new Error('the server answered the SSL request with unexpected data'));
       } else done(null, answer);

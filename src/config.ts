@@ -97,7 +97,7 @@ export function upstreamTarget(url: string): UpstreamTarget {
       throw new ConfigError(`cannot read ${name} ${value}: ${(error as Error).message}`);
     }
   };
-  const host = query.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) ?? 'localhost';
+  const host = query.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
   return {
     host: host === '' ? 'localhost' : host,
     port: Number(query.get('port') ?? (parsed.port || 5432)),

@@ -53,7 +53,7 @@ export function encodeReadyForQuery(status: TransactionStatus): Buffer {
 
 export function decodeReadyForQuery(buf: Buffer, start: number, end: number): TransactionStatus {
   if (end - start !== 6) throw new ProtocolViolation('ReadyForQuery must be 6 bytes');
-  const status = String.fromCharCode(buf[start + 5]!);
+  const status = String.fromCharCode(buf.readUInt8(start + 5));
   if (status !== 'I' && status !== 'T' && status !== 'E') {
     throw new ProtocolViolation(`invalid transaction status ${JSON.stringify(status)}`);
   }

@@ -56,7 +56,7 @@ export class Framer {
       const total = this.messageSize(chunk, offset);
       if (chunk.length - offset < total) break;
       const next = offset + total;
-      this.stopped = !onFrame(h === 5 ? chunk[offset]! : 0, chunk, offset, next);
+      this.stopped = !onFrame(h === 5 ? chunk.readUInt8(offset) : 0, chunk, offset, next);
       offset = next;
     }
     if (offset === chunk.length) return;
@@ -97,7 +97,7 @@ export class Framer {
     this.pending.push(chunk.subarray(used, used + want));
     const message = Buffer.concat(this.pending, this.pendingTotal);
     this.reset();
-    this.stopped = !onFrame(h === 5 ? message[0]! : 0, message, 0, message.length);
+    this.stopped = !onFrame(h === 5 ? message.readUInt8(0) : 0, message, 0, message.length);
     const offset = used + want;
     if (this.stopped && offset < chunk.length) {
       this.pending.push(chunk.subarray(offset));

@@ -99,8 +99,8 @@ export class PostgresCluster {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let output = '';
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (text: string) => {
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (text: string) => {
         output += text;
         for (const line of text.split('\n').filter(Boolean)) this.log.debug('postgres.log', { line });
         if (text.includes('database system is ready to accept connections')) resolve();
@@ -144,8 +144,8 @@ export class PostgresCluster {
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, { ...this.spawnIds(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
       let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.once('error', reject);
       child.once('exit', (code) => {
         if (code === 0) resolve();

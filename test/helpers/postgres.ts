@@ -19,7 +19,9 @@ export interface TestPostgres extends AsyncDisposable {
   /** Superuser URL straight to PostgreSQL (no proxy). */
   readonly url: string;
   /** Runs SQL as the superuser, directly. */
-  sql(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  sql<Row extends pg.QueryResultRow = Record<string, number | string | boolean | null>>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+  /** The first column of the first row of a query run directly, e.g. a count. */
+  scalar(text: string, values?: unknown[]): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -50,18 +52,24 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     await cluster.stop();
     await rm(folder, { recursive: true, force: true });
   };
+  const sql = async <Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>> => {
+    const client = new pg.Client({ connectionString: cluster.url });
+    await client.connect();
+    try {
+      return await client.query<Row>(text, values);
+    } finally {
+      await client.end();
+    }
+  };
   return {
     cluster,
     port: cluster.port,
     url: cluster.url,
-    async sql(text, values) {
-      const client = new pg.Client({ connectionString: cluster.url });
-      await client.connect();
-      try {
-        return await client.query(text, values);
-      } finally {
-        await client.end();
-      }
+    sql,
+    async scalar(text, values) {
+      const row = (await sql(text, values)).rows[0];
+      if (row === undefined) throw new Error(`no row from ${text}`);
+      return Object.values(row)[0];
     },
     stop,
     [Symbol.asyncDispose]: stop,

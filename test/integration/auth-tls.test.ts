@@ -27,8 +27,7 @@ describe('authentication and TLS through the proxy', () => {
     assert.equal(ok.stdout, 'alice\n', ok.stderr);
     const client = new pg.Client({ connectionString: proxy.url('alice', 'wrong') });
     await assert.rejects(client.connect(), { code: '28P01', message: /password authentication failed for user "alice"/ });
-    const auth = await upstream.sql("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'alice'");
-    assert.equal(auth.rows[0].scram, true);
+    assert.equal(await upstream.scalar("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'alice'"), true);
   });
 
   it('relays md5 authentication', async () => {

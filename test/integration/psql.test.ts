@@ -49,8 +49,7 @@ describe('psql through the proxy', () => {
     const copyOut = await psql(url, ['-c', `\\copy (SELECT * FROM items WHERE id >= 10 ORDER BY id) TO '${output}' WITH (FORMAT csv)`]);
     assert.equal(copyOut.stderr, '');
     assert.equal(await readFile(output, 'utf8'), `${rows}\n`);
-    const count = await upstream.sql('SELECT count(*)::int AS n FROM items');
-    assert.equal(count.rows[0].n, 5002);
+    assert.equal(await upstream.scalar('SELECT count(*)::int FROM items'), 5002);
   });
 
   it('reports an error and keeps the session usable', async () => {
@@ -71,8 +70,8 @@ describe('psql through the proxy', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // Wait until the upstream is really running the sleep, then interrupt psql.
     for (let i = 0; i < 100; i++) {
-      const active = await upstream.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'");
-      if (active.rows[0].n === 1) break;
+      const active = await upstream.scalar("SELECT count(*)::int FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'");
+      if (active === 1) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     child.kill('SIGINT');

@@ -11,6 +11,11 @@ export interface TestPostgresOptions {
   /** pg_hba.conf contents; the default trusts every loopback login. */
   readonly hba?: string;
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * A fixed TCP port (e.g. from freePort()), kept across cluster.start() after a stop or kill;
+   * the default 0 picks a new free port at each start.
+   */
+  readonly port?: number;
 }
 
 export interface TestPostgres extends AsyncDisposable {
@@ -41,7 +46,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     dataDir: path.join(folder, 'data'),
     superuser: 'postgres',
     password: 'postgres',
-    port: 0,
+    port: options.port ?? 0,
     hba: options.hba ?? TRUST_HBA,
     files,
     settings: { ...(options.ssl === true ? { ssl: 'on' } : {}), max_connections: '60', ...options.settings },
@@ -69,7 +74,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     async scalar(text, values) {
       const row = (await sql(text, values)).rows[0];
       if (row === undefined) throw new Error(`no row from ${text}`);
-      return Object.values(row)[0];
+      return Object.values(row)[0] as unknown;
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -78,6 +78,11 @@ export class Session implements Cancellable {
   /** ReadyForQuery messages the upstream still owes (one per Query, Sync and FunctionCall). */
   private owed = 0;
   private lastAuthCode = -1;
+  /**
+   * A client message sent before the login ended (pipelined after the startup packet, as a
+   * trust login allows), held with the rest of its chunk until the login's ReadyForQuery.
+   */
+  private heldDuringLogin: Buffer | null = null;
   private upstreamKey: BackendKeyData | null = null;
   private proxyKey: BackendKeyData | null = null;
   private upstreamSentFatal = false;
@@ -175,6 +180,7 @@ export class Session implements Cancellable {
     try {
       this.upstreamFramer.push(chunk, this.onUpstreamFrame);
       this.toClient.flush();
+      if (this.heldDuringLogin !== null && this.state === 'relaying') this.releaseHeld();
       if (this.owed === 0 && this.state === 'intercepting' && this.intercept?.started === false) this.startIntercept();
       else if (this.shutdownRequested && this.idle) this.close('shutdown', ProxyError.shuttingDown());
     } catch (error) {
@@ -198,7 +204,22 @@ export class Session implements Cancellable {
 
   /** Resumes reading the client unless the session is waiting on something else. */
   private resumeClient(): void {
+    if (this.heldDuringLogin !== null) return;
     if (this.state === 'relaying' || this.state === 'authenticating') this.client.resume();
+  }
+
+  /** True while the upstream waits for a password message (not before its first request, nor after AuthenticationOk). */
+  private get awaitingPassword(): boolean {
+    return this.lastAuthCode !== -1 && this.lastAuthCode !== AuthCode.Ok && this.lastAuthCode !== AuthCode.SASLFinal;
+  }
+
+  /** After the login's ReadyForQuery: relays what the client sent ahead of it. */
+  private releaseHeld(): void {
+    const held = this.heldDuringLogin;
+    if (held === null) return;
+    this.heldDuringLogin = null;
+    this.onClientData(Buffer.concat([held, this.clientFramer.drain()]));
+    this.resumeClient();
   }
 
   /** Sends a message of the proxy's own, after anything already gathered for the client. */
@@ -226,6 +247,12 @@ export class Session implements Cancellable {
       case 'awaiting-startup':
         return this.onStartupPacket(decodeStartupPacket(buf, start, end));
       case 'authenticating':
+        if (type !== Frontend.Password && !this.awaitingPassword) {
+          // PostgreSQL reads what follows the login only after ReadyForQuery; so does the proxy.
+          this.heldDuringLogin = Buffer.from(buf.subarray(start, end));
+          this.client.pause();
+          return false;
+        }
         if (type !== Frontend.Password) throw new ProtocolViolation(`expected password response, got message type ${type}`);
         if (this.lastAuthCode === AuthCode.SASL) this.checkChannelBinding(buf, start, end);
         this.toUpstream.add(buf, start, end);

@@ -21,6 +21,7 @@ export interface UpstreamTarget {
   readonly host: string;
   readonly port: number;
   readonly tls: UpstreamTls;
+  /** 0 waits as long as the operating system does. */
   readonly connectTimeoutMs: number;
 }
 
@@ -63,10 +64,13 @@ function openSocket(target: UpstreamTarget): Promise<net.Socket> {
     const socket = target.host.startsWith('/')
       ? net.connect({ path: describeTarget(target) })
       : net.connect({ host: target.host, port: target.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`timed out after ${target.connectTimeoutMs} ms`));
-    }, target.connectTimeoutMs);
+    const timer =
+      target.connectTimeoutMs > 0
+        ? setTimeout(() => {
+            socket.destroy();
+            reject(new Error(`timed out after ${target.connectTimeoutMs} ms`));
+          }, target.connectTimeoutMs)
+        : undefined;
     socket.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -98,7 +102,7 @@ function requestTls(socket: net.Socket, timeoutMs: number): Promise<'S' | 'N'> {
     };
     const onError = (error: Error): void => done(error);
     const onClose = (): void => done(new Error('the server closed the connection during the SSL request'));
-    const timer = setTimeout(() => done(new Error(`no answer to the SSL request after ${timeoutMs} ms`)), timeoutMs);
+    const timer = timeoutMs > 0 ? setTimeout(() => done(new Error(`no answer to the SSL request after ${timeoutMs} ms`)), timeoutMs) : undefined;
     socket.on('data', onData).on('error', onError).on('close', onClose);
     socket.write(encodeSSLRequest());
   });

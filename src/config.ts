@@ -98,11 +98,16 @@ export function upstreamTarget(url: string): UpstreamTarget {
     }
   };
   const host = query.get('host') ?? decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
+  const port = Number(query.get('port') ?? (parsed.port || 5432));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`the upstream port must be 1-65535, got ${String(query.get('port'))}`);
+  // libpq: connect_timeout 0 (or less) waits forever.
+  const timeout = Number(query.get('connect_timeout') ?? 10);
+  if (Number.isNaN(timeout)) throw new ConfigError(`connect_timeout must be a number of seconds, got ${String(query.get('connect_timeout'))}`);
   return {
     host: host === '' ? 'localhost' : host,
-    port: Number(query.get('port') ?? (parsed.port || 5432)),
+    port,
     tls: { mode: mode as SslMode, ca: file('sslrootcert'), cert: file('sslcert'), key: file('sslkey') },
-    connectTimeoutMs: 1000 * Number(query.get('connect_timeout') ?? 10),
+    connectTimeoutMs: Math.max(0, 1000 * timeout),
   };
 }
 

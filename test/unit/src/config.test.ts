@@ -95,6 +95,12 @@ describe('upstreamTarget', () => {
     assert.throws(() => upstreamTarget('postgresql://h/db?sslrootcert=/nonexistent/ca.pem'), /cannot read sslrootcert/);
   });
 
+  it('waits forever on connect_timeout=0, as libpq does, and rejects nonsense ports and timeouts', () => {
+    assert.equal(upstreamTarget('postgresql://h/db?connect_timeout=0').connectTimeoutMs, 0);
+    assert.throws(() => upstreamTarget('postgresql://h/db?connect_timeout=soon'), /connect_timeout must be a number/);
+    assert.throws(() => upstreamTarget('postgresql:///db?port=abc'), /port must be 1-65535/);
+  });
+
   it('rejects a bad sslmode', () => {
     assert.throws(() => upstreamTarget('postgresql://h/db?sslmode=always'), (error: unknown) => {
       assert.ok(error instanceof ConfigError);

@@ -100,8 +100,7 @@ describe('decodeStartupPacket', () => {
       ['application_name', 'ünïcode'],
     ]);
     const packet = whole(decodeStartupPacket, encodeStartupMessage(parameters));
-    assert.equal(packet.kind, 'startup');
-    if (packet.kind !== 'startup') return;
+    assert.equal(packet.kind, 'startup'); // narrows the union
     assert.equal(packet.major, 3);
     assert.equal(packet.minor, 0);
     assert.deepEqual([...packet.parameters], [...parameters]);

@@ -5,22 +5,19 @@ import { Coalescer } from './coalescer.js';
 import { ProxyError } from './errors.js';
 import type { Interceptor } from './interceptor.js';
 import type { Logger } from './log.js';
+import { awaitingPassword, checkChannelBinding, planStartup, withoutChannelBinding } from './login.js';
 import {
   decodeAuthCode,
   decodeBackendKeyData,
   decodeFields,
   decodeReadyForQuery,
-  decodeSASLMechanisms,
   encodeBackendKeyData,
-  encodeNegotiateProtocolVersion,
-  encodeSASLMechanisms,
   type BackendKeyData,
 } from './protocol/backend.js';
 import { AuthCode, Backend, Frontend, isFrontendType, MAX_STARTUP_PACKET_LENGTH, type TransactionStatus } from './protocol/codes.js';
 import { Framer } from './protocol/framer.js';
 import {
   decodeQuery,
-  decodeSASLInitialResponse,
   decodeStartupPacket,
   encodeStartupMessage,
   type StartupPacket,
@@ -77,7 +74,7 @@ export class Session implements Cancellable {
   private readonly toUpstream = new Coalescer((bytes) => this.writeUpstream(bytes));
   /** ReadyForQuery messages the upstream still owes (one per Query, Sync and FunctionCall). */
   private owed = 0;
-  private lastAuthCode = -1;
+  private lastAuthCode: number | null = null;
   /**
    * A client message sent before the login ended (pipelined after the startup packet, as a
    * trust login allows), held with the rest of its chunk until the login's ReadyForQuery.
@@ -208,11 +205,6 @@ export class Session implements Cancellable {
     if (this.state === 'relaying' || this.state === 'authenticating') this.client.resume();
   }
 
-  /** True while the upstream waits for a password message (not before its first request, nor after AuthenticationOk). */
-  private get awaitingPassword(): boolean {
-    return this.lastAuthCode !== -1 && this.lastAuthCode !== AuthCode.Ok && this.lastAuthCode !== AuthCode.SASLFinal;
-  }
-
   /** After the login's ReadyForQuery: relays what the client sent ahead of it. */
   private releaseHeld(): void {
     const held = this.heldDuringLogin;
@@ -247,14 +239,14 @@ export class Session implements Cancellable {
       case 'awaiting-startup':
         return this.onStartupPacket(decodeStartupPacket(buf, start, end));
       case 'authenticating':
-        if (type !== Frontend.Password && !this.awaitingPassword) {
+        if (type !== Frontend.Password && !awaitingPassword(this.lastAuthCode)) {
           // PostgreSQL reads what follows the login only after ReadyForQuery; so does the proxy.
           this.heldDuringLogin = Buffer.from(buf.subarray(start, end));
           this.client.pause();
           return false;
         }
         if (type !== Frontend.Password) throw new ProtocolViolation(`expected password response, got message type ${type}`);
-        if (this.lastAuthCode === AuthCode.SASL) this.checkChannelBinding(buf, start, end);
+        if (this.lastAuthCode === AuthCode.SASL) checkChannelBinding(buf, start, end, this.upstream?.encrypted === true);
         this.toUpstream.add(buf, start, end);
         return true;
       case 'relaying':
@@ -341,18 +333,15 @@ export class Session implements Cancellable {
   private beginSession(minor: number, parameters: ReadonlyMap<string, string>): void {
     this.state = 'connecting';
     this.client.pause();
-    const protocolOptions = [...parameters.keys()].filter((name) => name.startsWith('_pq_.'));
-    if (minor > 0 || protocolOptions.length > 0) {
-      this.writeClient(encodeNegotiateProtocolVersion(0, protocolOptions));
-    }
-    const forwarded = new Map([...parameters].filter(([name]) => !name.startsWith('_pq_.')));
+    const plan = planStartup(minor, parameters);
+    if (plan.negotiate !== null) this.writeClient(plan.negotiate);
     this.log.info('session.startup', {
-      user: forwarded.get('user'),
-      database: forwarded.get('database') ?? forwarded.get('user'),
-      application_name: forwarded.get('application_name'),
+      user: plan.parameters.get('user'),
+      database: plan.parameters.get('database') ?? plan.parameters.get('user'),
+      application_name: plan.parameters.get('application_name'),
       tls: this.clientEncrypted,
     });
-    void this.connect(forwarded);
+    void this.connect(plan.parameters);
   }
 
   private async connect(parameters: ReadonlyMap<string, string>): Promise<void> {
@@ -385,17 +374,6 @@ export class Session implements Cancellable {
     if (this.state === 'closed') return;
     if (this.upstreamSentFatal) this.close('upstream ended the session');
     else this.close('upstream connection lost', ProxyError.upstreamLost(this.options.upstreamAddress));
-  }
-
-  /**
-   * libpq over TLS that was offered only SCRAM-SHA-256 says "I could bind, you can't" (gs2
-   * flag 'y'); an upstream reached over TLS rejects that as a downgrade. Say why, clearly.
-   */
-  private checkChannelBinding(buf: Buffer, start: number, end: number): void {
-    const initial = decodeSASLInitialResponse(buf, start, end);
-    if (initial.data?.[0] === 0x79 /* 'y' */ && this.upstream?.encrypted === true) {
-      throw ProxyError.channelBindingThroughProxy();
-    }
   }
 
   // ---- upstream frames ---------------------------------------------------------------------
@@ -435,17 +413,9 @@ export class Session implements Cancellable {
 
   private onAuthRequest(buf: Buffer, start: number, end: number): boolean {
     this.lastAuthCode = decodeAuthCode(buf, start, end);
-    if (this.lastAuthCode === AuthCode.SASL) {
-      // Channel binding cannot cross the proxy: over TLS the client would bind to the proxy's
-      // certificate, and libpq refuses a -PLUS offer on a plaintext link. Offer only the rest.
-      const offered = decodeSASLMechanisms(buf, start, end);
-      const usable = offered.filter((name) => !name.endsWith('-PLUS'));
-      if (usable.length < offered.length) {
-        this.sendToClient(encodeSASLMechanisms(usable));
-        return true;
-      }
-    }
-    this.toClient.add(buf, start, end);
+    const filtered = this.lastAuthCode === AuthCode.SASL ? withoutChannelBinding(buf, start, end) : null;
+    if (filtered === null) this.toClient.add(buf, start, end);
+    else this.sendToClient(filtered);
     return true;
   }
 

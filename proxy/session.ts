@@ -74,6 +74,9 @@ export class Session implements Cancellable {
   private readonly toUpstream = new Coalescer((bytes) => this.writeUpstream(bytes));
   /** ReadyForQuery messages the upstream still owes (one per Query, Sync and FunctionCall). */
   private owed = 0;
+  /** Set while a peer's socket buffer is full and the other side is paused for it. */
+  private clientBlocked = false;
+  private upstreamBlocked = false;
   private lastAuthCode: number | null = null;
   /**
    * A client message sent before the login ended (pipelined after the startup packet, as a
@@ -186,22 +189,30 @@ export class Session implements Cancellable {
   };
 
   private writeClient(bytes: Buffer): void {
-    if (this.client.write(bytes) || this.upstream === null) return;
+    if (this.client.write(bytes) || this.upstream === null || this.clientBlocked) return;
     // Backpressure: stop reading the upstream until the client has taken what we sent.
+    this.clientBlocked = true;
     const upstream = this.upstream.socket;
     upstream.pause();
-    this.client.once('drain', () => upstream.resume());
+    this.client.once('drain', () => {
+      this.clientBlocked = false;
+      upstream.resume();
+    });
   }
 
   private writeUpstream(bytes: Buffer): void {
-    if (this.upstream === null || this.upstream.socket.write(bytes)) return;
+    if (this.upstream === null || this.upstream.socket.write(bytes) || this.upstreamBlocked) return;
+    this.upstreamBlocked = true;
     this.client.pause();
-    this.upstream.socket.once('drain', () => this.resumeClient());
+    this.upstream.socket.once('drain', () => {
+      this.upstreamBlocked = false;
+      this.resumeClient();
+    });
   }
 
   /** Resumes reading the client unless the session is waiting on something else. */
   private resumeClient(): void {
-    if (this.heldDuringLogin !== null) return;
+    if (this.heldDuringLogin !== null || this.upstreamBlocked) return;
     if (this.state === 'relaying' || this.state === 'authenticating') this.client.resume();
   }
 

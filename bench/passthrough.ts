@@ -136,7 +136,9 @@ function printRow(label: string, name: string, { tps, latencyMs, cpuUs }: Result
 async function startProxy(pgPort: number): Promise<Target> {
   const port = await freePort();
   const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  const nodeFlags = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  // BENCH_NODE_FLAGS tries V8/Node settings on the proxy (e.g. --max-semi-space-size=64).
+  const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const nodeFlags = [...extraFlags, ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])];
   const upstream = `postgresql://postgres@127.0.0.1:${pgPort}/postgres?sslmode=disable`;
   const args = [...nodeFlags, cli, 'start', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, '--log-level', 'warn'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -56,6 +56,7 @@ describe('pgbench through the proxy', () => {
     lines.push('\\endpipeline');
     await writeFile(script, `${lines.join('\n')}\n`);
     const result = await run('pgbench', ['-M', 'extended', '-f', script, '-c', '2', '-t', '50', '-n', ...target(proxy)]);
+    await rm(folder, { recursive: true, force: true });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(processed(result), 100);
   });

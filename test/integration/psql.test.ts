@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,7 +48,9 @@ describe('psql through the proxy', () => {
     const output = path.join(folder, 'out.csv');
     const copyOut = await psql(url, ['-c', `\\copy (SELECT * FROM items WHERE id >= 10 ORDER BY id) TO '${output}' WITH (FORMAT csv)`]);
     assert.equal(copyOut.stderr, '');
-    assert.equal(await readFile(output, 'utf8'), `${rows}\n`);
+    const copied = await readFile(output, 'utf8');
+    await rm(folder, { recursive: true, force: true });
+    assert.equal(copied, `${rows}\n`);
     assert.equal(await upstream.scalar('SELECT count(*)::int FROM items'), 5002);
   });
 

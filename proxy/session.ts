@@ -369,7 +369,7 @@ export class Session implements Cancellable {
       return;
     }
     this.upstream = upstream;
-    upstream.socket.on('data', this.onUpstreamData);
+    upstream.onData(this.onUpstreamData);
     upstream.socket.on('error', (error: Error) => this.log.warn('upstream.error', { error: error.message }));
     upstream.socket.on('close', () => this.onUpstreamClosed());
     upstream.socket.write(encodeStartupMessage(parameters));

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { after, before } from 'node:test';
 import type { Interceptor } from '../../proxy/interceptor.js';
 import { ProxyServer } from '../../proxy/server.js';
 import type { UpstreamTls } from '../../proxy/upstream.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/config.js';
 import { jsonLogger } from '../../src/logger.js';
 import { fixturePath } from './paths.js';
+import { startTestPostgres, type TestPostgres } from './postgres.js';
 
 export interface TestProxyOptions {
   readonly upstreamPort: number;
@@ -61,4 +63,21 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Registers before/after hooks for the usual stack of a test file: a fresh PostgreSQL and a proxy
+ * in front of it, handed to `ready` once both run, closed proxy-first after the file.
+ */
+export function proxiedPostgres(ready: (upstream: TestPostgres, proxy: TestProxy) => void | Promise<void>): void {
+  let stack: { upstream: TestPostgres; proxy: TestProxy } | null = null;
+  before(async () => {
+    const upstream = await startTestPostgres();
+    stack = { upstream, proxy: await startTestProxy({ upstreamPort: upstream.port }) };
+    await ready(stack.upstream, stack.proxy);
+  });
+  after(async () => {
+    await stack?.proxy.close();
+    await stack?.upstream.stop();
+  });
 }

@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { serialize } from 'pg-protocol';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { proxiedPostgres, type TestProxy } from '../helpers/proxy.js';
 
 const ROWS = 100_000;
 const ROW_BYTES = 2000; // ~200 MB of DataRows in all
 
 describe('backpressure', () => {
-  let upstream: TestPostgres;
   let proxy: TestProxy;
 
-  before(async () => {
-    upstream = await startTestPostgres();
-    proxy = await startTestProxy({ upstreamPort: upstream.port });
-  });
-  after(async () => {
-    await proxy.close();
-    await upstream.stop();
+  proxiedPostgres((_upstream, p) => {
+    proxy = p;
   });
 
   it('stops reading the upstream while a client does not read, and loses nothing', async () => {

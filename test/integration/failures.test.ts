@@ -7,7 +7,7 @@ import { Reader } from '../../proxy/protocol/reader.js';
 import { Writer } from '../../proxy/protocol/writer.js';
 import { freePort } from '../../src/embedded/cluster.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { proxiedPostgres, startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import {
   WireClient,
   dataRowValues,
@@ -61,13 +61,9 @@ describe('failures against a running upstream', () => {
   const clientBackends = async (where = 'true'): Promise<number> =>
     Number(await upstream.scalar(`SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND ${where}`));
 
-  before(async () => {
-    upstream = await startTestPostgres();
-    proxy = await startTestProxy({ upstreamPort: upstream.port });
-  });
-  after(async () => {
-    await proxy.close();
-    await upstream.stop();
+  proxiedPostgres((u, p) => {
+    upstream = u;
+    proxy = p;
   });
 
   it('reports an unreachable upstream with FATAL 08006 naming its address', async () => {

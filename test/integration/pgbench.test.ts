@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { describe, it } from 'node:test';
+import { type TestPostgres } from '../helpers/postgres.js';
+import { proxiedPostgres, type TestProxy } from '../helpers/proxy.js';
 import { run, type RunResult } from '../helpers/run.js';
 
 /** pgbench's connection flags for the proxy (it takes no URL). */
@@ -21,13 +21,9 @@ describe('pgbench through the proxy', () => {
   let upstream: TestPostgres;
   let proxy: TestProxy;
 
-  before(async () => {
-    upstream = await startTestPostgres();
-    proxy = await startTestProxy({ upstreamPort: upstream.port });
-  });
-  after(async () => {
-    await proxy.close();
-    await upstream.stop();
+  proxiedPostgres((u, p) => {
+    upstream = u;
+    proxy = p;
   });
 
   it('initialises its tables with pgbench -i (COPY)', async () => {

@@ -1,32 +1,79 @@
+import type { ProxyError } from './errors.js';
+import type { NoticeFields } from './protocol/backend.js';
 import type { TransactionStatus } from './protocol/codes.js';
-
-/** What a session tells an interceptor while it answers a statement. */
-export interface InterceptContext {
-  /** Transaction status of the upstream session before this statement. */
-  readonly transactionStatus: TransactionStatus;
-  /** Aborted when the client sends a CancelRequest for this session or disconnects. */
-  readonly signal: AbortSignal;
-  /** Sends a message (e.g. a NoticeResponse) to the client while the statement runs. */
-  send(message: Buffer): void;
-}
+import type { UpstreamQueries } from './upstream-queries.js';
 
 /**
- * The seam between the wire protocol and the application: a session offers each simple Query
- * to the interceptor; a claimed one is answered by the interceptor instead of the upstream.
- * Everything unclaimed is relayed as raw bytes.
+ * The seam between the wire protocol and the application. The session offers every simple
+ * Query and every Parse to the interceptor; what it does not claim is relayed as raw bytes.
+ * A claimed statement is analysed by PostgreSQL itself (so types, overloads and errors are the
+ * server's), its arguments are evaluated by PostgreSQL on the client's own session, and the
+ * interceptor turns them into result rows.
  */
 export interface Interceptor {
-  /** Cheap and synchronous; called for every simple Query, so ordinary traffic must answer fast. */
-  claims(sql: string): boolean;
   /**
-   * Produces the full answer to a claimed Query — every message before ReadyForQuery — and the
-   * transaction status to report. The session runs it only once the upstream has answered all
-   * earlier requests, so responses stay in order. A rejection becomes an ERROR, not a FATAL.
+   * Splits a simple Query into steps, or returns null to relay it untouched. Called for every
+   * Query, so it must answer statements without pgml calls in well under a microsecond.
    */
-  execute(sql: string, context: InterceptContext): Promise<InterceptResult>;
+  planQuery(sql: string): QueryPlan | null;
+  /** The same for the single statement of a Parse message; null relays the Parse. */
+  planStatement(sql: string): CallStep | RejectStep | null;
 }
 
-export interface InterceptResult {
-  readonly messages: readonly Buffer[];
+export interface QueryPlan {
+  readonly steps: readonly PlanStep[];
+}
+
+export type PlanStep = RelayStep | CallStep | RejectStep;
+
+/** An ordinary statement, run on the upstream with its results relayed as they come. */
+export interface RelayStep {
+  readonly kind: 'relay';
+  readonly sql: string;
+  /** Character offset of the statement in the Query, to point error positions at the right place. */
+  readonly offset: number;
+}
+
+/** A statement the interceptor answers. */
+export interface CallStep {
+  readonly kind: 'call';
+  readonly call: InterceptedCall;
+  readonly offset: number;
+}
+
+/** A statement that is refused with an error (e.g. a pgml call where it is not supported yet). */
+export interface RejectStep {
+  readonly kind: 'reject';
+  readonly error: ProxyError;
+  readonly offset: number;
+}
+
+export interface InterceptedCall {
+  /** The statement as the client wrote it; PostgreSQL analyses it against the SQL stubs. */
+  readonly sql: string;
+  /** The statement rewritten so its single value is the call's resolved arguments as jsonb. */
+  readonly argumentsSql: string;
+  /**
+   * Produces the result rows from the arguments (the jsonb text; null when a STRICT function
+   * got a NULL argument), each value already encoded in the format the client asked for its
+   * column. A rejection becomes the statement's ERROR.
+   */
+  run(argumentsJson: string | null, context: CallContext): Promise<ResultRows>;
+}
+
+export type ResultRows = readonly (readonly (Buffer | null)[])[];
+
+export interface CallContext {
+  /** The result columns as PostgreSQL described them for the client's statement. */
+  readonly columns: readonly { readonly name: string; readonly typeOid: number }[];
+  /** Per column: 0 for text, 1 for binary. */
+  readonly formats: readonly number[];
+  /** Transaction status of the session before this statement. */
   readonly transactionStatus: TransactionStatus;
+  /** Aborted when the client cancels the statement or disconnects. */
+  readonly signal: AbortSignal;
+  /** The client's upstream session, for reading and writing as the client. */
+  readonly upstream: UpstreamQueries;
+  /** Sends a NoticeResponse to the client while the call runs. */
+  notice(fields: NoticeFields): void;
 }

@@ -3,7 +3,9 @@ import tls from 'node:tls';
 import type { CancelRegistry, Cancellable } from './cancel.js';
 import { Coalescer } from './coalescer.js';
 import { ProxyError } from './errors.js';
+import { ExtendedIntercepts } from './extended-intercept.js';
 import type { Interceptor } from './interceptor.js';
+import { Jobs, type JobRun } from './jobs.js';
 import type { Logger } from './log.js';
 import { awaitingPassword, checkChannelBinding, planStartup, withoutChannelBinding } from './login.js';
 import {
@@ -23,8 +25,11 @@ import {
   type StartupPacket,
 } from './protocol/frontend.js';
 import { ProtocolViolation } from './protocol/violation.js';
-import { runIntercept } from './intercept-run.js';
+import { FLUSH } from './protocol/extended.js';
+import { ResponseTracker } from './response-tracker.js';
+import { runQueryPlan } from './simple-intercept.js';
 import type { UpstreamConnection } from './upstream.js';
+import { UpstreamQueries } from './upstream-queries.js';
 
 /**
  * The life of one client connection (pgbouncer's CL_LOGIN → CL_ACTIVE, pg-gateway's steps):
@@ -72,8 +77,15 @@ export class Session implements Cancellable {
   private upstream: UpstreamConnection | null = null;
   private readonly toClient = new Coalescer((bytes) => this.writeClient(bytes));
   private readonly toUpstream = new Coalescer((bytes) => this.writeUpstream(bytes));
-  /** ReadyForQuery messages the upstream still owes (one per Query, Sync and FunctionCall). */
-  private owed = 0;
+  /** Responses the upstream still owes for relayed messages. */
+  private readonly tracker = new ResponseTracker();
+  /** The proxy's own statements on this client's upstream session. */
+  private readonly upstreamQueries = new UpstreamQueries(
+    (bytes) => this.writeUpstream(bytes),
+    (buf, start, end) => this.toClient.add(buf, start, end),
+  );
+  private readonly extended: ExtendedIntercepts | null;
+  private readonly jobs: Jobs;
   /** Set while a peer's socket buffer is full and the other side is paused for it. */
   private clientBlocked = false;
   private upstreamBlocked = false;
@@ -87,8 +99,6 @@ export class Session implements Cancellable {
   private proxyKey: BackendKeyData | null = null;
   private upstreamSentFatal = false;
   private shutdownRequested = false;
-  /** A claimed statement waiting for the upstream to go idle, or running. */
-  private intercept: { readonly sql: string; readonly abort: AbortController; started: boolean } | null = null;
   private readonly log: Logger;
   private readonly startedAt = Date.now();
 
@@ -99,28 +109,37 @@ export class Session implements Cancellable {
     this.log = options.log;
     this.client = client;
     this.upstreamFramer = new Framer({ typed: true, maxLength: 0x7fffffff });
+    this.extended = options.interceptor === null ? null : new ExtendedIntercepts(options.interceptor);
+    this.jobs = new Jobs({
+      tracker: this.tracker,
+      upstream: this.upstreamQueries,
+      transactionStatus: () => this.transactionStatus,
+      send: (message) => this.sendToClient(message),
+      finished: (status) => this.finishJob(status),
+    });
     this.listenToClient(client);
   }
 
   /** True when nothing is in flight: the upstream owes nothing and no transaction is open. */
   get idle(): boolean {
-    return this.state === 'relaying' && this.owed === 0 && this.transactionStatus === 'I';
+    return this.state === 'relaying' && this.tracker.idle && this.transactionStatus === 'I';
   }
 
   /** CancelRequest for this session: stop the running interceptor job or upstream query. */
   cancel(): void {
-    if (this.intercept?.started === true) {
+    const key = this.upstreamKey;
+    if (this.jobs.running) {
       this.log.info('cancel.intercepted');
-      this.intercept.abort.abort();
-      return;
-    }
-    // Cancelling an idle session could hit the client's next query instead (pgbouncer #717).
-    if (this.owed === 0 || this.upstreamKey === null) {
+      this.jobs.abort();
+      // A statement of the proxy's own may be running on the upstream (e.g. a slow argument).
+      if (!this.upstreamQueries.busy || key === null) return;
+    } else if (this.tracker.idle || key === null) {
+      // Cancelling an idle session could hit the client's next query instead (pgbouncer #717).
       this.log.info('cancel.dropped', { reason: 'idle' });
       return;
     }
     this.log.info('cancel.forwarded');
-    this.options.sendUpstreamCancel(this.upstreamKey).catch((error: unknown) => {
+    this.options.sendUpstreamCancel(key).catch((error: unknown) => {
       this.log.warn('cancel.failed', { error: String(error) });
     });
   }
@@ -137,7 +156,7 @@ export class Session implements Cancellable {
     if (this.state === 'closed') return;
     const wasRelaying = this.state === 'relaying' || this.state === 'intercepting';
     this.state = 'closed';
-    this.intercept?.abort.abort();
+    this.jobs.abort();
     if (this.proxyKey) this.options.cancels.release(this.proxyKey.processId);
     // Only whole messages are ever relayed, so both streams sit at a message boundary here.
     this.toClient.flush();
@@ -181,7 +200,7 @@ export class Session implements Cancellable {
       this.upstreamFramer.push(chunk, this.onUpstreamFrame);
       this.toClient.flush();
       if (this.heldDuringLogin !== null && this.state === 'relaying') this.releaseHeld();
-      if (this.owed === 0 && this.state === 'intercepting' && this.intercept?.started === false) this.startIntercept();
+      if (this.jobs.active) this.jobs.startIfReady();
       else if (this.shutdownRequested && this.idle) this.close('shutdown', ProxyError.shuttingDown());
     } catch (error) {
       this.fail(error);
@@ -276,26 +295,31 @@ export class Session implements Cancellable {
     switch (type) {
       case Frontend.Query:
         if (this.options.interceptor !== null) {
-          const sql = decodeQuery(buf, start, end);
-          if (this.options.interceptor.claims(sql)) {
-            this.toUpstream.flush();
-            this.claim(sql);
-            return false;
-          }
+          const plan = this.options.interceptor.planQuery(decodeQuery(buf, start, end));
+          if (plan !== null) return this.startJob((context) => runQueryPlan(plan, context), false);
+          this.extended?.forgetUnnamed();
         }
-        this.owed++;
-        break;
-      case Frontend.Sync:
-      case Frontend.FunctionCall:
-        this.owed++;
         break;
       case Frontend.Terminate:
         // close() ends the upstream with a Terminate of its own.
         this.close('client terminated');
         return false;
-      default:
+      case Frontend.Sync:
+      case Frontend.FunctionCall:
+      case Frontend.Flush:
+        break;
+      default: {
         if (!isFrontendType(type)) throw new ProtocolViolation(`invalid frontend message type ${type}`);
+        const job = this.extended?.route(type, buf, start, end) ?? null;
+        if (job !== null) {
+          return this.startJob(async (context) => {
+            await job(context);
+            return undefined;
+          }, true);
+        }
+      }
     }
+    this.tracker.sent(type);
     this.toUpstream.add(buf, start, end);
     return true;
   }
@@ -382,6 +406,7 @@ export class Session implements Cancellable {
   }
 
   private onUpstreamClosed(): void {
+    this.upstreamQueries.abandon(new Error('the upstream connection was lost'));
     if (this.state === 'closed') return;
     if (this.upstreamSentFatal) this.close('upstream ended the session');
     else this.close('upstream connection lost', ProxyError.upstreamLost(this.options.upstreamAddress));
@@ -390,15 +415,19 @@ export class Session implements Cancellable {
   // ---- upstream frames ---------------------------------------------------------------------
 
   private readonly onUpstreamFrame = (type: number, buf: Buffer, start: number, end: number): boolean => {
+    if (this.upstreamQueries.busy && this.upstreamQueries.onFrame(type, buf, start, end)) return true;
+    if (type !== Backend.ReadyForQuery) this.tracker.received(type);
     switch (type) {
       case Backend.ReadyForQuery:
         this.transactionStatus = decodeReadyForQuery(buf, start, end);
         if (this.state === 'authenticating') {
           this.state = 'relaying';
           this.log.info('session.ready');
-        } else if (this.owed > 0) {
-          this.owed--;
+          break;
         }
+        this.tracker.received(type);
+        this.upstreamQueries.synced();
+        if (this.transactionStatus === 'I') this.extended?.transactionEnded();
         break;
       case Backend.ErrorResponse: {
         const severity = decodeFields(buf, start, end).get('V');
@@ -432,29 +461,21 @@ export class Session implements Cancellable {
 
   // ---- interception ------------------------------------------------------------------------
 
-  private claim(sql: string): void {
+  /** Answers the current client message with a job; the client's next messages wait for it. */
+  private startJob(run: JobRun, skippable: boolean): boolean {
+    // PostgreSQL holds extended-query answers until Sync or Flush; the job needs them now.
+    if (!this.tracker.idle) this.toUpstream.add(FLUSH, 0, FLUSH.length);
+    this.toUpstream.flush();
     this.state = 'intercepting';
     this.client.pause();
-    this.intercept = { sql, abort: new AbortController(), started: false };
-    if (this.owed === 0) this.startIntercept();
+    this.jobs.schedule(run, skippable);
+    return false;
   }
 
-  private startIntercept(): void {
-    const intercept = this.intercept;
-    const interceptor = this.options.interceptor;
-    if (intercept === null || interceptor === null) return;
-    intercept.started = true;
-    void runIntercept(interceptor, intercept.sql, {
-      transactionStatus: this.transactionStatus,
-      signal: intercept.abort.signal,
-      send: (message) => this.sendToClient(message),
-    }).then((status) => this.finishIntercept(status));
-  }
-
-  private finishIntercept(status: TransactionStatus): void {
-    this.intercept = null;
+  private finishJob(status: TransactionStatus | undefined): void {
     if (this.state === 'closed') return;
-    this.transactionStatus = status;
+    if (status !== undefined) this.transactionStatus = status;
+    this.toClient.flush();
     this.state = 'relaying';
     if (this.shutdownRequested && this.idle) {
       this.close('shutdown', ProxyError.shuttingDown());
@@ -462,6 +483,7 @@ export class Session implements Cancellable {
     }
     const waiting = this.clientFramer.drain();
     if (waiting.length > 0) this.onClientData(waiting);
+    // Unless those messages started another job (resumeClient checks the state).
     this.resumeClient();
   }
 }

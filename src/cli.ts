@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, resolveStartConfig } from './config.js';
+import { ConfigError, resolveMigrateConfig, resolveStartConfig } from './config.js';
 import { jsonLogger } from './logger.js';
+import { runMigrateCommand } from './migrate-command.js';
 import { startProxy } from './start.js';
+import { proxyVersion } from './version.js';
 
 const HELP = `pgml-proxy — PostgresML's SQL API on any PostgreSQL, as a wire-protocol proxy
 
 Usage:
   pgml-proxy start [options]     run the proxy (and a private PostgreSQL if no upstream is given)
+  pgml-proxy migrate [options]   install or update the pgml schema in the upstream, then exit
   pgml-proxy --help              this text
   pgml-proxy --version           the version
 
@@ -37,18 +39,24 @@ Options for start:
   --shutdown-grace S       on SIGINT/SIGTERM, seconds open transactions may take to finish (default 10)
   --log-level LEVEL        debug, info (default), warn, error or silent (env PGML_LOG_LEVEL).
                            Logs are JSON lines on stderr, one per event, with a session id.
+  --skip-migrate           do not install or update the pgml schema at start (env PGML_SKIP_MIGRATE=1);
+                           for upstream URLs without the rights to, with pgml-proxy migrate run apart.
+
+Before listening, start installs or updates PostgresML's pgml schema (tables, views, types and
+the pgml.* functions) in the upstream database, as pgml-proxy migrate does.
+
+Options for migrate: --upstream URL, --data-dir DIR and --log-level LEVEL, found as for start.
+  The upstream URL's user must be allowed to create schemas (the database owner or a superuser).
+  Without an upstream, the private PostgreSQL in --data-dir is started, migrated and stopped.
+  Safe to run any number of times, also while proxies run: it applies only what is missing.
 
 When ready, start prints one line on stdout with the URL to connect to:
   pgml-proxy ready: postgresql://postgres:...@127.0.0.1:6432/postgres
 Try it with:  psql "<that URL>"
 
-Exit codes: 0 after a clean shutdown, 1 on a failure at start, 2 on a usage error.
+Exit codes: 0 after a clean shutdown (or a done migrate), 1 on a failure at start (or in migrate),
+2 on a usage error.
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -65,10 +73,11 @@ async function main(argv: string[]): Promise<number> {
       'max-message-size': { type: 'string' },
       'shutdown-grace': { type: 'string' },
       'log-level': { type: 'string' },
+      'skip-migrate': { type: 'boolean' },
     },
   });
   if (values.version === true) {
-    process.stdout.write(`pgml-proxy ${version()}\n`);
+    process.stdout.write(`pgml-proxy ${proxyVersion()}\n`);
     return 0;
   }
   const command = positionals[0];
@@ -76,12 +85,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  if (command === 'migrate') {
+    const config = resolveMigrateConfig(values, process.env);
+    process.stdout.write(`${await runMigrateCommand(config, jsonLogger(config.logLevel))}\n`);
+    return 0;
+  }
   if (command !== 'start') throw new ConfigError(`unknown command ${JSON.stringify(command)}; try pgml-proxy --help`);
   const config = resolveStartConfig(values, process.env);
   const log = jsonLogger(config.logLevel);
   const proxy = await startProxy(config, log);
-  process.stdout.write(`pgml-proxy ready: ${proxy.clientUrl}\n`);
-  await new Promise<void>((resolve) => {
+  // Signal handlers before the ready line: whoever reads that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info('signal', { signal });
       process.off('SIGINT', stop).off('SIGTERM', stop);
@@ -92,6 +106,8 @@ async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', stop).on('SIGTERM', stop);
   });
+  process.stdout.write(`pgml-proxy ready: ${proxy.clientUrl}\n`);
+  await stopped;
   return 0;
 }
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import type pg from 'pg';
 import { sslModes, type SslMode, type UpstreamTarget } from '../proxy/upstream.js';
 import { logLevels, type LogLevel } from './logger.js';
 
@@ -15,6 +17,20 @@ export interface StartConfig {
   readonly maxMessageSize: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
+  /**
+   * Do not install or update the pgml schema at start (--skip-migrate, PGML_SKIP_MIGRATE=1): for
+   * upstream URLs without the rights to, when `pgml-proxy migrate` is run separately.
+   * Absent means migrate, so hand-built configs keep the safe default.
+   */
+  readonly skipMigrate?: boolean;
+}
+
+/** Everything `pgml-proxy migrate` needs. */
+export interface MigrateConfig {
+  /** null: migrate the embedded PostgreSQL in `dataDir` (started and stopped for it). */
+  readonly upstreamUrl: string | null;
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
 }
 
 /** A user mistake in flags or environment: printed without a stack trace, exit code 2. */
@@ -28,28 +44,45 @@ export type Flags = Readonly<Record<string, string | boolean | undefined>>;
 export const DEFAULT_MAX_MESSAGE_SIZE = 0x3fffffff - 1;
 
 export function resolveStartConfig(flags: Flags, env: NodeJS.ProcessEnv): StartConfig {
-  const text = (flag: string, ...vars: string[]): string | undefined => {
-    const value = flags[flag];
-    if (typeof value === 'string') return value;
-    for (const name of vars) if (env[name]) return env[name];
-    return undefined;
-  };
+  const text = flagOrEnv(flags, env);
   const [listenHost, listenPort] = parseListen(text('listen', 'PGML_LISTEN') ?? '127.0.0.1:6432');
-  const logLevel = text('log-level', 'PGML_LOG_LEVEL') ?? 'info';
-  if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level must be one of ${logLevels.join(', ')}`);
+  const { upstreamUrl, dataDir, logLevel } = resolveMigrateConfig(flags, env);
   const tlsCertFile = text('tls-cert', 'PGML_TLS_CERT') ?? null;
   const tlsKeyFile = text('tls-key', 'PGML_TLS_KEY') ?? null;
   if ((tlsCertFile === null) !== (tlsKeyFile === null)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
   return {
     listenHost,
     listenPort,
-    upstreamUrl: text('upstream', 'PGML_UPSTREAM', 'DATABASE_URL') ?? null,
-    dataDir: path.resolve(text('data-dir', 'PGML_DATA_DIR') ?? '.pgml-proxy'),
+    upstreamUrl,
+    dataDir,
     tlsCertFile,
     tlsKeyFile,
     maxMessageSize: positiveInteger('max-message-size', text('max-message-size', 'PGML_MAX_MESSAGE_SIZE') ?? String(DEFAULT_MAX_MESSAGE_SIZE)),
     shutdownGraceMs: 1000 * positiveInteger('shutdown-grace', text('shutdown-grace', 'PGML_SHUTDOWN_GRACE') ?? '10', true),
     logLevel,
+    ...(flags['skip-migrate'] === true || /^(1|true|yes|on)$/i.test(env.PGML_SKIP_MIGRATE ?? '') ? { skipMigrate: true } : {}),
+  };
+}
+
+/** The upstream, data folder and log level, resolved exactly as for `start`. */
+export function resolveMigrateConfig(flags: Flags, env: NodeJS.ProcessEnv): MigrateConfig {
+  const text = flagOrEnv(flags, env);
+  const logLevel = text('log-level', 'PGML_LOG_LEVEL') ?? 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError(`--log-level must be one of ${logLevels.join(', ')}`);
+  return {
+    upstreamUrl: text('upstream', 'PGML_UPSTREAM', 'DATABASE_URL') ?? null,
+    dataDir: path.resolve(text('data-dir', 'PGML_DATA_DIR') ?? '.pgml-proxy'),
+    logLevel,
+  };
+}
+
+/** A flag's value, else the first non-empty environment variable of `vars`. */
+function flagOrEnv(flags: Flags, env: NodeJS.ProcessEnv): (flag: string, ...vars: string[]) => string | undefined {
+  return (flag, ...vars) => {
+    const value = flags[flag];
+    if (typeof value === 'string') return value;
+    for (const name of vars) if (env[name]) return env[name];
+    return undefined;
   };
 }
 
@@ -114,4 +147,36 @@ export function upstreamTarget(url: string): UpstreamTarget {
 /** The URL with its password replaced, for messages and logs. */
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * node-postgres settings for the proxy's own connections to the upstream (migrations), from the
+ * same libpq URL. User, password and database come from the URL, else pg's PGUSER/PGPASSWORD/
+ * ~/.pgpass defaults. pg has no libpq-style fallback, so sslmode=prefer gives two settings to try
+ * in order (TLS, then plaintext) and allow the reverse.
+ */
+export function upstreamClientConfigs(url: string): pg.ClientConfig[] {
+  const target = upstreamTarget(url);
+  const parsed = new URL(url);
+  const query = parsed.searchParams;
+  const part = (value: string): string | undefined => (value === '' ? undefined : decodeURIComponent(value));
+  const base: pg.ClientConfig = {
+    host: target.host,
+    port: target.port,
+    user: query.get('user') ?? part(parsed.username),
+    password: query.get('password') ?? part(parsed.password),
+    database: query.get('dbname') ?? part(parsed.pathname.slice(1)),
+    connectionTimeoutMillis: target.connectTimeoutMs,
+  };
+  const { mode, ca, cert, key } = target.tls;
+  const files: ConnectionOptions = { ca, cert, key };
+  // libpq: prefer/allow/require do not verify the server (require with a root cert acts as verify-ca).
+  const unverified: ConnectionOptions = { ...files, rejectUnauthorized: false };
+  const verifyCa: ConnectionOptions = { ...files, checkServerIdentity: () => undefined };
+  if (mode === 'disable' || target.host.startsWith('/')) return [{ ...base, ssl: false }];
+  if (mode === 'allow') return [{ ...base, ssl: false }, { ...base, ssl: unverified }];
+  if (mode === 'prefer') return [{ ...base, ssl: unverified }, { ...base, ssl: false }];
+  if (mode === 'require') return [{ ...base, ssl: ca === undefined ? unverified : verifyCa }];
+  if (mode === 'verify-ca') return [{ ...base, ssl: verifyCa }];
+  return [{ ...base, ssl: files }];
 }

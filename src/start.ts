@@ -5,6 +5,12 @@ import { ProxyServer } from '../proxy/server.js';
 import { ConfigError, redactUrl, upstreamTarget, type StartConfig } from './config.js';
 import type { PostgresCluster } from './embedded/cluster.js';
 import { startEmbeddedPostgres } from './embedded/default-upstream.js';
+import { chooseBackend } from '../engine/backend-choice.js';
+import { PgmlInterceptor } from './pgml/interceptor.js';
+import { sqlFunctions } from './pgml/sql-functions.js';
+import { loadSqlParser } from './sql/find-calls.js';
+import { proxyVersion } from './version.js';
+import { migrateUrl } from './store/migrate.js';
 
 export interface RunningProxy {
   /** The URL clients should connect to. */
@@ -31,12 +37,20 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
   }
   try {
     const target = upstreamTarget(upstreamUrl);
+    // Before listening: a client's first pgml call must find the schema and functions in place.
+    if (config.skipMigrate === true) log.info('migrate.skipped');
+    else await migrateAtStart(upstreamUrl, log);
+    await loadSqlParser();
+    const backend = chooseBackend() ?? 'none installed';
+    log.info('engine.backend', { backend });
+    const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend });
     const server = new ProxyServer({
       host: config.listenHost,
       port: config.listenPort,
       upstream: target,
       tlsContext: loadTls(config),
       maxMessageSize: config.maxMessageSize,
+      interceptor,
       log,
     });
     const address = await server.listen();
@@ -55,6 +69,18 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
   } catch (error) {
     await cluster?.stop();
     throw error;
+  }
+}
+
+async function migrateAtStart(upstreamUrl: string, log: Logger): Promise<void> {
+  try {
+    await migrateUrl(upstreamUrl, { functions: sqlFunctions(), log });
+  } catch (error) {
+    throw new Error(
+      `cannot install the pgml schema in the upstream: ${(error as Error).message} ` +
+        '(when the schema is managed separately with pgml-proxy migrate, start with --skip-migrate)',
+      { cause: error },
+    );
   }
 }
 

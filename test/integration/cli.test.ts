@@ -64,6 +64,9 @@ describe('the pgml-proxy command', () => {
       assert.match(first.url, /^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/);
       const created = await psql(first.url, ['-c', 'CREATE TABLE kept (note text); INSERT INTO kept VALUES ($$survives restarts$$)']);
       assert.equal(created.stderr, '');
+      // The started proxy installed the pgml schema and answers pgml calls.
+      const version = await psql(first.url, ['-c', 'SELECT pgml.version()']);
+      assert.match(version.stdout, /^2\.10\.0 \(pgml-proxy \d+\.\d+\.\d+, engine backend: .+\)\n$/, version.stderr);
       assert.equal(await first.stop('SIGINT'), 0);
       assert.match(first.stderr(), /"event":"embedded.created"/);
       assert.match(first.stderr(), /"event":"postgres.stopped"/);

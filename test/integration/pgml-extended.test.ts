@@ -60,6 +60,26 @@ describe('pgml.* calls in the extended query protocol', () => {
     assert.equal(positional.test_size, 11873);
   });
 
+  it('serves the registry’s functions to node pg: version, a multi-statement string, parameters, STRICT NULLs', async () => {
+    assert.equal((await client.query<{ version: string }>('SELECT pgml.version()')).rows[0]?.version, VERSION);
+    assert.equal((await client.query<{ v: string }>('SELECT * FROM pgml.version() AS v')).rows[0]?.v, VERSION);
+    const results = (await client.query('SELECT 1 AS a; SELECT pgml.version(); SELECT 3 AS c')) as unknown as pg.QueryResult[];
+    assert.deepEqual(
+      results.map((r) => r.rows[0] as unknown),
+      [{ a: 1 }, { version: VERSION }, { c: 3 }],
+    );
+    // The arguments reach the handler, which says it is not implemented yet.
+    await assert.rejects(client.query('SELECT pgml.predict($1, $2)', ['IMDB Review Sentiment', 'I love SQL']), (error: pg.DatabaseError) => {
+      assert.equal(error.code, '0A000');
+      assert.match(error.message, /pgml\.predict\(\) is not implemented yet/);
+      return true;
+    });
+    // predict is STRICT, as in PostgresML: a NULL argument gives NULL without running it.
+    const strict = await client.query<{ predict: number | null }>('SELECT pgml.predict($1, $2::text)', [null, 'I love SQL']);
+    assert.deepEqual(strict.rows, [{ predict: null }]);
+    assert.equal(strict.fields[0]?.dataTypeID, 700);
+  });
+
   it('runs a named prepared statement three times, and its Describe comes from PostgreSQL', async () => {
     for (const project of ['a', 'b', 'c']) {
       const result = await client.query<{ echo_args: Echo }>({ name: 'echo-prepared', text: 'SELECT pgml.echo_args($1, test_size => $2)', values: [project, 0.5] });

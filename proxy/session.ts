@@ -83,6 +83,7 @@ export class Session implements Cancellable {
   private readonly upstreamQueries = new UpstreamQueries(
     (bytes) => this.writeUpstream(bytes),
     (buf, start, end) => this.toClient.add(buf, start, end),
+    () => this.upstreamDrained(),
   );
   private readonly extended: ExtendedIntercepts | null;
   private readonly jobs: Jobs;
@@ -226,6 +227,19 @@ export class Session implements Cancellable {
     this.upstream.socket.once('drain', () => {
       this.upstreamBlocked = false;
       this.resumeClient();
+    });
+  }
+
+  /** Resolves once the upstream socket's buffer has room again (at once when it has). */
+  private upstreamDrained(): Promise<void> {
+    const socket = this.upstream?.socket;
+    if (socket === undefined || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done).off('close', done);
+        resolve();
+      };
+      socket.on('drain', done).on('close', done);
     });
   }
 

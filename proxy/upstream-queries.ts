@@ -50,19 +50,30 @@ export interface QueryOptions {
   readonly relay?: boolean;
 }
 
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c'
+
+function copyDataHeader(length: number): Buffer {
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0x64; // 'd'
+  header.writeInt32BE(length + 4, 1);
+  return header;
+}
+
 /** Names no client is expected to use, so the proxy's queries never clobber the client's. */
 const STATEMENT = 'pgml_proxy_statement';
 const PORTAL = 'pgml_proxy_portal';
 const NO_PARAMETERS: BoundParameters = { formats: [], values: [] };
 
 interface Pending {
-  readonly kind: 'describe' | 'query' | 'sync';
+  readonly kind: 'describe' | 'query' | 'sync' | 'copy';
   readonly relay: boolean;
   parameterDescription: Buffer | null;
   rowDescription: Buffer | null;
   readonly rows: Buffer[];
   resolve(value: Described | QueryOutput | TransactionStatus): void;
   reject(error: Error): void;
+  /** COPY FROM STDIN: the server is ready for data. */
+  copyReady?: () => void;
 }
 
 /**
@@ -82,6 +93,8 @@ export class UpstreamQueries {
   constructor(
     private readonly write: (bytes: Buffer) => void,
     private readonly toClient: (buf: Buffer, start: number, end: number) => void,
+    /** Resolves once the upstream socket can take more (COPY streams respect backpressure). */
+    private readonly drained: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** True while a statement of the proxy's own is waiting for its answer. */
@@ -119,6 +132,40 @@ export class UpstreamQueries {
     ]) as Promise<QueryOutput>;
   }
 
+  /**
+   * Runs a `COPY ... FROM STDIN` statement, streaming `chunks` (COPY text or binary data) to it
+   * as CopyData at the pace the upstream takes them. Resolves to the command tag (`COPY n`).
+   * If `chunks` fails, the COPY is aborted with CopyFail and that error is thrown.
+   */
+  async copyIn(sql: string, chunks: AsyncIterable<Buffer>): Promise<string> {
+    let ready: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const done = this.start('copy', false, [
+      encodeClose('S', STATEMENT),
+      encodeClose('P', PORTAL),
+      encodeParse(STATEMENT, sql, []),
+      encodeBind(PORTAL, STATEMENT, NO_PARAMETERS, []),
+      encodeExecute(PORTAL, 0),
+      FLUSH,
+    ], ready) as Promise<QueryOutput>;
+    await Promise.race([started, done]);
+    const copy = this.pending;
+    try {
+      for await (const chunk of chunks) {
+        if (this.pending !== copy) break; // the server reported an error: `done` has it
+        this.write(copyDataHeader(chunk.length));
+        this.write(chunk);
+        await this.drained();
+      }
+    } catch (error) {
+      if (this.pending === copy) this.write(Buffer.concat([encodeCopyFail(`pgml-proxy: ${String(error)}`), FLUSH]));
+      await done.catch(() => undefined);
+      throw error;
+    }
+    if (this.pending === copy) this.write(Buffer.concat([COPY_DONE, encodeClose('P', PORTAL), FLUSH]));
+    return (await done).commandTag;
+  }
+
   /** Ends the group (commits an implicit transaction); resolves to the transaction status. */
   sync(): Promise<TransactionStatus> {
     return this.start('sync', false, [SYNC]) as Promise<TransactionStatus>;
@@ -132,7 +179,7 @@ export class UpstreamQueries {
       case Backend.ParseComplete:
       case Backend.BindComplete:
       case Backend.CloseComplete:
-        if (type === Backend.CloseComplete && p.kind === 'query' && this.completedTag !== null) {
+        if (type === Backend.CloseComplete && (p.kind === 'query' || p.kind === 'copy') && this.completedTag !== null) {
           this.finish({ rowDescription: p.rowDescription, rows: p.rows, commandTag: this.completedTag });
         }
         return true;
@@ -161,6 +208,10 @@ export class UpstreamQueries {
         if (p.relay) this.toClient(buf, start, end);
         return true;
       case Backend.CopyInResponse:
+        if (p.copyReady !== undefined) {
+          p.copyReady();
+          return true;
+        }
         // The client is not sending COPY data in the middle of the proxy's work; refuse cleanly.
         this.write(encodeCopyFail('COPY FROM STDIN cannot run in the same query string as a pgml function call; send it as its own query'));
         this.write(FLUSH);
@@ -191,7 +242,12 @@ export class UpstreamQueries {
     this.fail(error);
   }
 
-  private start(kind: Pending['kind'], relay: boolean, messages: readonly Buffer[]): Promise<Described | QueryOutput | TransactionStatus> {
+  private start(
+    kind: Pending['kind'],
+    relay: boolean,
+    messages: readonly Buffer[],
+    copyReady?: () => void,
+  ): Promise<Described | QueryOutput | TransactionStatus> {
     if (this.closed !== null) return Promise.reject(this.closed);
     if (this.pending !== null) return Promise.reject(new Error('pgml-proxy: an upstream query is already running'));
     if (this.failed && kind !== 'sync') {
@@ -199,7 +255,7 @@ export class UpstreamQueries {
     }
     return new Promise((resolve, reject) => {
       this.completedTag = null;
-      this.pending = { kind, relay, parameterDescription: null, rowDescription: null, rows: [], resolve, reject };
+      this.pending = { kind, relay, parameterDescription: null, rowDescription: null, rows: [], resolve, reject, ...(copyReady ? { copyReady } : {}) };
       this.write(Buffer.concat(messages));
     });
   }

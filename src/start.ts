@@ -6,6 +6,7 @@ import { ConfigError, redactUrl, upstreamTarget, type StartConfig } from './conf
 import type { PostgresCluster } from './embedded/cluster.js';
 import { startEmbeddedPostgres } from './embedded/default-upstream.js';
 import { chooseBackend } from '../engine/backend-choice.js';
+import { Hub, hubOptionsFromEnv } from '../engine/hub/index.js';
 import { PgmlInterceptor } from './pgml/interceptor.js';
 import { sqlFunctions } from './pgml/sql-functions.js';
 import { loadSqlParser } from './sql/find-calls.js';
@@ -43,7 +44,8 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
     await loadSqlParser();
     const backend = chooseBackend() ?? 'none installed';
     log.info('engine.backend', { backend });
-    const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend });
+    const hub = new Hub(hubOptionsFromEnv());
+    const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend, hub: () => hub });
     const server = new ProxyServer({
       host: config.listenHost,
       port: config.listenPort,

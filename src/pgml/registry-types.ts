@@ -2,6 +2,7 @@ import type { NoticeFields } from '../../proxy/protocol/backend.js';
 import type { TransactionStatus } from '../../proxy/protocol/codes.js';
 import type { JsonValue, PgType, PgValue } from '../../proxy/protocol/pg-types.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
+import type { Hub } from '../../engine/hub/index.js';
 
 /**
  * How every pgml.* function is declared: once, as data. The same declaration generates the SQL
@@ -46,8 +47,10 @@ export interface HandlerContext {
 /** What handlers may ask of the application around them. */
 export interface Services {
   readonly proxyVersion: string;
+  /** Hugging Face hub access (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, the cache). */
+  readonly hub: () => Hub;
   /** The TF.js backend the engine uses (or would use), for pgml.version() and logs. */
-  engineBackend(): string;
+  readonly engineBackend: () => string;
 }
 
 /**

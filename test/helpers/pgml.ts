@@ -3,14 +3,20 @@ import { PG, pgJson, type JsonValue, type PgValue } from '../../proxy/protocol/p
 import { PgmlInterceptor } from '../../src/pgml/interceptor.js';
 import { SQL } from '../../src/pgml/param-types.js';
 import { PGML_FUNCTIONS } from '../../src/pgml/registry.js';
-import type { PgmlFunction } from '../../src/pgml/registry-types.js';
+import type { PgmlFunction, Services } from '../../src/pgml/registry-types.js';
+import { Hub } from '../../engine/hub/index.js';
 import { sqlFunctions } from '../../src/pgml/sql-functions.js';
 import { loadSqlParser } from '../../src/sql/find-calls.js';
 import { migrateUrl } from '../../src/store/migrate.js';
 import { startTestPostgres, type TestPostgres } from './postgres.js';
 import { startTestProxy, type TestProxy } from './proxy.js';
 
-export const TEST_SERVICES = { proxyVersion: '9.9.9-test', engineBackend: () => 'test-backend' };
+/** Services for tests: no hub unless a test gives one (offline, pointing nowhere). */
+export const TEST_SERVICES: Services = {
+  proxyVersion: '9.9.9-test',
+  engineBackend: () => 'test-backend',
+  hub: () => new Hub({ endpoint: 'http://127.0.0.1:9', token: null, cacheDir: '/nonexistent/pgml-test-hub-cache', offline: true }),
+};
 
 /**
  * A function that exists only in tests: it hands back the arguments PostgreSQL resolved, so
@@ -65,14 +71,14 @@ export interface PgmlStack {
  * Registers before/after hooks for a PostgreSQL with the pgml schema migrated in, and a proxy
  * answering pgml.* calls (the registry plus `echo_args`) in front of it.
  */
-export function pgmlStack(ready: (stack: PgmlStack) => void | Promise<void>): void {
+export function pgmlStack(ready: (stack: PgmlStack) => void | Promise<void>, services: Services = TEST_SERVICES): void {
   let stack: PgmlStack | null = null;
   before(async () => {
     const functions = [...PGML_FUNCTIONS, echoArgs];
     const upstream = await startTestPostgres();
     await migrateUrl(upstream.url, { functions: sqlFunctions(functions) });
     await loadSqlParser();
-    const interceptor = new PgmlInterceptor(TEST_SERVICES, functions);
+    const interceptor = new PgmlInterceptor(services, functions);
     stack = { upstream, proxy: await startTestProxy({ upstreamPort: upstream.port, interceptor }) };
     await ready(stack);
   });

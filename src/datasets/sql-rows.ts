@@ -1,0 +1,15 @@
+import { decodeDataRow } from '../../proxy/protocol/extended.js';
+import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
+
+/** Runs a statement on the caller's session and returns its rows as text values. */
+export async function queryText(upstream: UpstreamQueries, sql: string, values: readonly (string | null)[] = []): Promise<(string | null)[][]> {
+  const output = await upstream.query(sql, {
+    parameters: { formats: [], values: values.map((v) => (v === null ? null : Buffer.from(v, 'utf8'))) },
+  });
+  return output.rows.map((row) => decodeDataRow(row, 0, row.length).map((v) => (v === null ? null : v.toString('utf8'))));
+}
+
+/** A double-quoted SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

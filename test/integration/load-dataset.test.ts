@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -95,8 +95,12 @@ describe('pgml.load_dataset', () => {
     hubOptions = { ...online, offline: true, endpoint: 'http://127.0.0.1:9' };
     try {
       assert.deepEqual(await load(`SELECT * FROM pgml.load_dataset('billsum', kwargs => '{"split": "ca_test"}')`), { table_name: 'pgml.billsum', rows: '5' });
-      assert.equal(server.requests.length, requests);
+      assert.deepEqual(await load("SELECT * FROM pgml.load_dataset('imdb')"), { table_name: 'pgml.imdb', rows: '26' });
+      assert.deepEqual(await load(`SELECT * FROM pgml.load_dataset('kde4', kwargs => '{"lang1": "en", "lang2": "es"}')`), { table_name: 'pgml.kde4', rows: '20' });
+      assert.deepEqual(await load("SELECT * FROM pgml.load_dataset('squad_v2')"), { table_name: 'pgml.squad_v2', rows: '16' });
+      assert.equal(server.requests.length, requests, 'offline: not one request');
       await assert.rejects(load("SELECT * FROM pgml.load_dataset('pgml-fixtures/reviews')"), (error: pg.DatabaseError) => {
+        assert.equal(error.code, '58P01');
         assert.match(error.message, /pgml-fixtures\/reviews/);
         assert.match(`${error.message} ${error.hint ?? ''} ${error.detail ?? ''}`, /offline|HF_HUB_OFFLINE|cache/i);
         return true;
@@ -122,10 +126,27 @@ describe('pgml.load_dataset', () => {
     assert.deepEqual(await load(`SELECT * FROM pgml.load_dataset($1, kwargs => '{"table": "my_test"}')`, [file]), { table_name: 'pgml.my_test', rows: '8' });
   });
 
+  it('loads local CSV and JSON-lines files with inferred column types', async () => {
+    const csv = path.join(folder, 'local', 'scores.csv');
+    const jsonl = path.join(folder, 'local', 'events.jsonl');
+    await writeFile(csv, 'name,score,count,ok,note\n"Smith, J",1.5,3,true,"said ""hi""\ttwice"\nLee,2,,false,\n');
+    await writeFile(jsonl, '{"id": 1, "tags": ["a", "b"], "text": "x\\ny"}\n\n{"id": 2, "tags": [], "text": null, "extra": 2.5}\n');
+    assert.deepEqual(await load('SELECT * FROM pgml.load_dataset($1)', [csv]), { table_name: 'pgml.scores', rows: '2' });
+    assert.equal(await columns('pgml.scores'), 'name text, score double precision, count bigint, ok boolean, note text');
+    const rows = await upstream.sql('SELECT name, score, count, ok, note FROM pgml.scores ORDER BY name');
+    assert.deepEqual(rows.rows, [
+      { name: 'Lee', score: 2, count: null, ok: false, note: null },
+      { name: 'Smith, J', score: 1.5, count: '3', ok: true, note: 'said "hi"\ttwice' },
+    ]);
+    assert.deepEqual(await load('SELECT * FROM pgml.load_dataset($1)', [jsonl]), { table_name: 'pgml.events', rows: '2' });
+    assert.equal(await columns('pgml.events'), 'id bigint, tags jsonb, text text, extra double precision');
+    assert.equal(await upstream.scalar("SELECT text FROM pgml.events WHERE id = 1"), 'x\ny');
+  });
+
   it('rejects bad input with clear errors and leaves the previous table as it was', async () => {
     const before = await upstream.scalar('SELECT count(*)::int FROM pgml.kde4');
     const cases: [string, RegExp][] = [
-      ["SELECT * FROM pgml.load_dataset('no-such/dataset')", /no-such\/dataset/],
+      ["SELECT * FROM pgml.load_dataset('no-such/dataset')", /no-such\/dataset.*repository not found/],
       ["SELECT * FROM pgml.load_dataset('kde4')", /several configs[\s\S]*en-es/],
       ["SELECT * FROM pgml.load_dataset('kde4', 'xx-yy')", /no config "xx-yy"[\s\S]*en-es/],
       [`SELECT * FROM pgml.load_dataset('kde4', kwargs => '{"lang1": "en", "lang2": "es", "split": "nope"}')`, /no split "nope"[\s\S]*train/],

@@ -34,16 +34,16 @@ export async function hubDataset(hub: Hub, request: HubDatasetRequest): Promise<
     files = (await hub.listFiles(repo, undefined, request.signal)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
     configs = new Map([['default', groupBySplit(files)]]);
   }
+  // One commit for every shard (and no API call per file): pin the revision once.
+  const { sha } = await hub.resolveRevision(repo, request.signal);
+  repo = { ...repo, revision: sha };
   const config = chooseConfig(request, configs);
   const splits = configs.get(config) ?? new Map<string, string[]>();
   const wanted = [...splits].filter(([split]) => request.split === null || split === request.split);
   const result: SplitFiles[] = [];
   for (const [split, paths] of wanted) {
     const local: string[] = [];
-    for (const path of paths) {
-      request.progress(`downloading ${request.id} ${config}/${split}: ${path}`);
-      local.push(await hub.download(repo, path, { signal: request.signal }));
-    }
+    for (const path of paths) local.push(await download(hub, repo, path, request));
     result.push({ split, files: local });
   }
   if (request.split !== null && result.length === 0) {
@@ -55,6 +55,24 @@ export async function hubDataset(hub: Hub, request: HubDatasetRequest): Promise<
     });
   }
   return orderSplits(result);
+}
+
+/** Downloads (or finds in the cache) one file, with a NOTICE every few seconds on big ones. */
+async function download(hub: Hub, repo: RepoRef, path: string, request: HubDatasetRequest): Promise<string> {
+  let reported = Date.now();
+  return hub.download(repo, path, {
+    signal: request.signal,
+    onProgress: (bytes, total) => {
+      const now = Date.now();
+      if (now - reported < 2000) return;
+      reported = now;
+      request.progress(`downloading ${request.id}/${path}: ${megabytes(bytes)} of ${megabytes(total)} MB`);
+    },
+  });
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }
 
 async function listOrNull(hub: Hub, repo: RepoRef, signal: AbortSignal): Promise<string[] | null> {

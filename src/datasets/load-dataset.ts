@@ -2,6 +2,7 @@ import { HubError, type Hub } from '../../engine/hub/index.js';
 import { ProxyError } from '../../proxy/errors.js';
 import type { JsonValue } from '../../proxy/protocol/pg-types.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
+import { displayIdent } from '../sql/identifiers.js';
 import { hubDataset } from './hub-source.js';
 import { loadTable } from './load-table.js';
 import { isLocalPath, localDataset } from './local-source.js';
@@ -72,7 +73,7 @@ export async function loadDataset(request: LoadDatasetRequest, context: LoadData
   });
   table = text(kwargs, 'table') ?? table;
   const rows = await loadTable(context.upstream, { table, columns, files: plan }, (m) => context.notice(m), context.signal);
-  return { table: `pgml.${sqlName(table)}`, rows };
+  return { table: `pgml.${displayIdent(table)}`, rows };
 }
 
 /** SQLSTATEs for hub failures: a user sees what went wrong and what to do (the message says). */
@@ -135,9 +136,4 @@ function text(kwargs: LoadDatasetRequest['kwargs'], key: string): string | null 
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
   throw new ProxyError({ severity: 'ERROR', code: '22023', message: `kwargs.${key} must be a string, not ${JSON.stringify(value)}` });
-}
-
-/** The table name as SQL needs it: bare when PostgreSQL would keep it as is, else quoted. */
-function sqlName(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }

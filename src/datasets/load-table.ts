@@ -2,7 +2,8 @@ import { ProxyError } from '../../proxy/errors.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
 import type { DataFile } from './data-file.js';
 import type { DatasetColumn } from './parquet-columns.js';
-import { queryText, quoteIdent } from './sql-rows.js';
+import { quoteIdent } from '../sql/identifiers.js';
+import { queryText } from './sql-rows.js';
 
 export interface LoadTarget {
   /** Table name in schema pgml, unquoted (slashes kept: `FiscalNote/billsum`). */

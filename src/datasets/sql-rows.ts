@@ -8,8 +8,3 @@ export async function queryText(upstream: UpstreamQueries, sql: string, values: 
   });
   return output.rows.map((row) => decodeDataRow(row, 0, row.length).map((v) => (v === null ? null : v.toString('utf8'))));
 }
-
-/** A double-quoted SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}

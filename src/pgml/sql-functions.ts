@@ -1,3 +1,4 @@
+import { quoteIdent } from '../sql/identifiers.js';
 import type { SqlFunction } from '../store/sql-function.js';
 import { PGML_FUNCTIONS } from './registry.js';
 import type { Overload, Param, PgmlFunction, Returns } from './registry-types.js';
@@ -77,9 +78,4 @@ function returnsClause(returns: Returns): string {
 
 function firstResultType(returns: Returns): string {
   return returns.kind === 'table' ? (returns.columns[0]?.type.name ?? 'text') : returns.type.name;
-}
-
-/** Always quoted: parameter names like `limit` and `text` are keywords. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,4 +1,5 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { copyLine, type ValueKind } from './copy-text.js';
 import { CHUNK_CHARS, type DataFile } from './data-file.js';
 import { datasetColumns, type DatasetColumn } from './parquet-columns.js';
@@ -21,8 +22,8 @@ export async function openParquet(path: string, source: string): Promise<DataFil
 
 /**
  * The file's first `limit` rows (all when null) as COPY text buffers, decoded one row group at a
- * time so memory stays bounded by the largest row group, not the file. `onRows` is told how many
- * rows each buffer holds.
+ * time so memory stays bounded by two row groups, not the file: the next group is read and
+ * decompressed while the current one is being sent. `onRows` counts the rows of each buffer.
  */
 async function* copyChunks(
   parquet: ParquetFile,
@@ -32,36 +33,48 @@ async function* copyChunks(
 ): AsyncGenerator<Buffer> {
   const names = columns.map((c) => c.name);
   const kinds: ValueKind[] = columns.map((c) => c.kind);
-  const end = limit === null ? parquet.rows : Math.min(limit, parquet.rows);
-  let groupStart = 0;
-  for (const group of parquet.metadata.row_groups) {
-    const groupEnd = groupStart + Number(group.num_rows);
-    const rowEnd = Math.min(groupEnd, end);
-    if (rowEnd > groupStart) {
-      const rows = await readRows(parquet, names, groupStart, rowEnd);
-      let text = '';
-      let count = 0;
-      for (const row of rows) {
-        text += copyLine(kinds, row);
-        count++;
-        if (text.length >= CHUNK_CHARS) {
-          onRows(count);
-          yield Buffer.from(text, 'utf8');
-          text = '';
-          count = 0;
-        }
-      }
-      if (count > 0) {
+  const ranges = rowGroupRanges(parquet, limit === null ? parquet.rows : Math.min(limit, parquet.rows));
+  const first = ranges[0];
+  let next = first === undefined ? null : readRows(parquet, names, first);
+  for (let i = 0; next !== null; i++) {
+    const rows = await next;
+    const following = ranges[i + 1];
+    next = following === undefined ? null : readRows(parquet, names, following);
+    // Should the consumer stop early, a prefetched group's failure must not go unhandled.
+    next?.catch(() => undefined);
+    let text = '';
+    let count = 0;
+    for (const row of rows) {
+      text += copyLine(kinds, row);
+      count++;
+      if (text.length >= CHUNK_CHARS) {
         onRows(count);
         yield Buffer.from(text, 'utf8');
+        text = '';
+        count = 0;
       }
     }
-    groupStart = groupEnd;
-    if (groupStart >= end) break;
+    if (count > 0) {
+      onRows(count);
+      yield Buffer.from(text, 'utf8');
+    }
   }
 }
 
-function readRows(parquet: ParquetFile, columns: string[], rowStart: number, rowEnd: number): Promise<unknown[][]> {
+/** [start, end) row ranges of the row groups, cut at `end`. */
+function rowGroupRanges(parquet: ParquetFile, end: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  let start = 0;
+  for (const group of parquet.metadata.row_groups) {
+    if (start >= end) break;
+    const groupEnd = start + Number(group.num_rows);
+    ranges.push([start, Math.min(groupEnd, end)]);
+    start = groupEnd;
+  }
+  return ranges;
+}
+
+function readRows(parquet: ParquetFile, columns: string[], [rowStart, rowEnd]: [number, number]): Promise<unknown[][]> {
   return new Promise((resolve, reject) => {
     parquetRead({
       file: parquet.file,
@@ -70,6 +83,8 @@ function readRows(parquet: ParquetFile, columns: string[], rowStart: number, row
       rowStart,
       rowEnd,
       rowFormat: 'array',
+      // WebAssembly snappy (3× the pure-JS one) and the codecs hyparquet lacks (zstd, gzip, brotli, lz4).
+      compressors,
       onComplete: (rows: unknown[][]) => resolve(rows),
     }).catch(reject);
   });

@@ -23,7 +23,8 @@ const KNOWN = /^(train|training|validation|valid|dev|test|testing|eval|evaluatio
 /**
  * The split a data file belongs to, from the hub's naming conventions: `train-00000-of-00002.parquet`,
  * `ca_test-00000-of-00001.parquet`, `test.parquet`, `test-reviews.parquet`, or a folder named
- * after a split (`data/validation/part.parquet`). Null when the name says nothing.
+ * after a split (`data/validation/part.parquet`, or any name in the hub's conversion layout
+ * `ca_test/0000.parquet`). Null when the name says nothing.
  */
 export function splitOfFile(path: string): string | null {
   const parts = path.split('/');
@@ -33,7 +34,9 @@ export function splitOfFile(path: string): string | null {
   const head = /^([A-Za-z]+)(?:[-_.]|$)/.exec(base)?.[1];
   if (head !== undefined && KNOWN.test(head)) return head;
   const folder = parts[parts.length - 2];
-  return folder !== undefined && KNOWN.test(folder) ? folder : null;
+  if (folder === undefined) return null;
+  // The hub's Parquet conversion layout: <split>/0000.parquet, any split name.
+  return KNOWN.test(folder) || /^\d+$/.test(base) ? folder : null;
 }
 
 /**

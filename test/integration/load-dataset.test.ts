@@ -126,6 +126,25 @@ describe('pgml.load_dataset', () => {
     assert.deepEqual(await load(`SELECT * FROM pgml.load_dataset($1, kwargs => '{"table": "my_test"}')`, [file]), { table_name: 'pgml.my_test', rows: '8' });
   });
 
+  it('loads each fixture dataset from a local copy of its Parquet conversion folder', async () => {
+    const conversions: [string, string, string, string][] = [
+      ['stanfordnlp/imdb', 'plain_text', 'pgml.stanfordnlp_imdb', '26'],
+      ['Helsinki-NLP/kde4', 'en-es', 'pgml."Helsinki-NLP_kde4"', '20'],
+      ['rajpurkar/squad_v2', 'squad_v2', 'pgml.rajpurkar_squad_v2', '16'],
+      ['FiscalNote/billsum', 'default', 'pgml."FiscalNote_billsum"', '15'],
+    ];
+    for (const [repo, config, table, rows] of conversions) {
+      const local = path.join(folder, 'conversions', repo.replace('/', '_'));
+      await cp(fixturePath('hub', 'datasets', ...repo.split('/'), 'refs%2Fconvert%2Fparquet', config), local, { recursive: true });
+      assert.deepEqual(await load('SELECT * FROM pgml.load_dataset($1)', [local]), { table_name: table, rows });
+    }
+    assert.equal(await columns('pgml."Helsinki-NLP_kde4"'), 'id text, translation jsonb');
+    assert.deepEqual(await load(`SELECT * FROM pgml.load_dataset($1, kwargs => '{"split": "ca_test"}')`, [path.join(folder, 'conversions', 'FiscalNote_billsum')]), {
+      table_name: 'pgml."FiscalNote_billsum"',
+      rows: '5',
+    });
+  });
+
   it('loads local CSV and JSON-lines files with inferred column types', async () => {
     const csv = path.join(folder, 'local', 'scores.csv');
     const jsonl = path.join(folder, 'local', 'events.jsonl');

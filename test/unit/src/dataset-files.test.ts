@@ -36,6 +36,7 @@ describe('splits', () => {
     assert.equal(splitOfFile('test.csv'), 'test');
     assert.equal(splitOfFile('validation-reviews.jsonl'), 'validation');
     assert.equal(splitOfFile('data/unsupervised/part.parquet'), 'unsupervised');
+    assert.equal(splitOfFile('default/ca_test/0001.parquet'), 'ca_test');
     assert.equal(splitOfFile('reviews.parquet'), null);
     assert.equal(splitOfFile('my-data.parquet'), null);
   });

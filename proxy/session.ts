@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { CancelRegistry, Cancellable } from './cancel.js';
 import { Coalescer } from './coalescer.js';
+import { FlowControl } from './flow-control.js';
 import { ProxyError } from './errors.js';
 import { ExtendedIntercepts } from './extended-intercept.js';
 import type { Interceptor } from './interceptor.js';
@@ -75,21 +76,23 @@ export class Session implements Cancellable {
   private clientFramer = new Framer({ typed: false, maxLength: MAX_STARTUP_PACKET_LENGTH });
   private readonly upstreamFramer: Framer;
   private upstream: UpstreamConnection | null = null;
-  private readonly toClient = new Coalescer((bytes) => this.writeClient(bytes));
-  private readonly toUpstream = new Coalescer((bytes) => this.writeUpstream(bytes));
+  private readonly flow = new FlowControl({
+    client: () => this.client,
+    upstream: () => this.upstream?.socket ?? null,
+    upstreamWritable: () => this.resumeClient(),
+  });
+  private readonly toClient = new Coalescer((bytes) => this.flow.writeClient(bytes));
+  private readonly toUpstream = new Coalescer((bytes) => this.flow.writeUpstream(bytes));
   /** Responses the upstream still owes for relayed messages. */
   private readonly tracker = new ResponseTracker();
   /** The proxy's own statements on this client's upstream session. */
   private readonly upstreamQueries = new UpstreamQueries(
-    (bytes) => this.writeUpstream(bytes),
+    (bytes) => this.flow.writeUpstream(bytes),
     (buf, start, end) => this.toClient.add(buf, start, end),
-    () => this.upstreamDrained(),
+    () => this.flow.upstreamDrained(),
   );
   private readonly extended: ExtendedIntercepts | null;
   private readonly jobs: Jobs;
-  /** Set while a peer's socket buffer is full and the other side is paused for it. */
-  private clientBlocked = false;
-  private upstreamBlocked = false;
   private lastAuthCode: number | null = null;
   /**
    * A client message sent before the login ended (pipelined after the startup packet, as a
@@ -208,44 +211,9 @@ export class Session implements Cancellable {
     }
   };
 
-  private writeClient(bytes: Buffer): void {
-    if (this.client.write(bytes) || this.upstream === null || this.clientBlocked) return;
-    // Backpressure: stop reading the upstream until the client has taken what we sent.
-    this.clientBlocked = true;
-    const upstream = this.upstream.socket;
-    upstream.pause();
-    this.client.once('drain', () => {
-      this.clientBlocked = false;
-      upstream.resume();
-    });
-  }
-
-  private writeUpstream(bytes: Buffer): void {
-    if (this.upstream === null || this.upstream.socket.write(bytes) || this.upstreamBlocked) return;
-    this.upstreamBlocked = true;
-    this.client.pause();
-    this.upstream.socket.once('drain', () => {
-      this.upstreamBlocked = false;
-      this.resumeClient();
-    });
-  }
-
-  /** Resolves once the upstream socket's buffer has room again (at once when it has). */
-  private upstreamDrained(): Promise<void> {
-    const socket = this.upstream?.socket;
-    if (socket === undefined || !socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done).off('close', done);
-        resolve();
-      };
-      socket.on('drain', done).on('close', done);
-    });
-  }
-
   /** Resumes reading the client unless the session is waiting on something else. */
   private resumeClient(): void {
-    if (this.heldDuringLogin !== null || this.upstreamBlocked) return;
+    if (this.heldDuringLogin !== null || this.flow.upstreamBlocked) return;
     if (this.state === 'relaying' || this.state === 'authenticating') this.client.resume();
   }
 
@@ -261,7 +229,7 @@ export class Session implements Cancellable {
   /** Sends a message of the proxy's own, after anything already gathered for the client. */
   private sendToClient(message: Buffer): void {
     this.toClient.flush();
-    this.writeClient(message);
+    this.flow.writeClient(message);
   }
 
   private fail(error: unknown): void {
@@ -342,14 +310,14 @@ export class Session implements Cancellable {
     switch (packet.kind) {
       case 'ssl-request':
         if (this.options.tlsContext !== null && !this.clientEncrypted) {
-          this.writeClient(SSL_YES);
+          this.flow.writeClient(SSL_YES);
           this.state = 'tls-handshake';
           return false;
         }
-        this.writeClient(SSL_NO);
+        this.flow.writeClient(SSL_NO);
         return true;
       case 'gssenc-request':
-        this.writeClient(SSL_NO);
+        this.flow.writeClient(SSL_NO);
         return true;
       case 'cancel-request':
         this.options.cancels.find(packet.processId, packet.secretKey)?.cancel();
@@ -383,7 +351,7 @@ export class Session implements Cancellable {
     this.state = 'connecting';
     this.client.pause();
     const plan = planStartup(minor, parameters);
-    if (plan.negotiate !== null) this.writeClient(plan.negotiate);
+    if (plan.negotiate !== null) this.flow.writeClient(plan.negotiate);
     this.log.info('session.startup', {
       user: plan.parameters.get('user'),
       database: plan.parameters.get('database') ?? plan.parameters.get('user'),

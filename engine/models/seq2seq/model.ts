@@ -1,0 +1,112 @@
+/**
+ * The Marian/BART encoder-decoder with its LM head, as functions over the checkpoint's named
+ * weights (`model.encoder.layers.0.self_attn.q_proj.weight`, …). Both families are post-LN.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Params } from '../params.js';
+import { activate, additiveMask, layerNorm, linear } from '../layers.js';
+import type { Seq2SeqConfig } from './config.js';
+import { attend, causalMask, projectKeyValues, type KeyValues } from './attention.js';
+
+/** Per decoder layer: self-attention keys/values so far, and the cross-attention ones of the source. */
+export interface LayerCache {
+  readonly self: KeyValues;
+  readonly cross: KeyValues;
+}
+
+/** Decoder state between generation steps; `past` is how many target positions are cached. */
+export interface DecoderCache {
+  readonly past: number;
+  readonly layers: readonly LayerCache[];
+}
+
+export interface DecoderOutput {
+  /** [batch, tgt, vocab], with `final_logits_bias` added. */
+  readonly logits: tf.Tensor3D;
+  readonly cache: DecoderCache;
+}
+
+function norm(params: Params, config: Seq2SeqConfig, prefix: string, x: tf.Tensor): tf.Tensor {
+  return layerNorm(x, params.get(`${prefix}.weight`), params.get(`${prefix}.bias`), config.layerNormEps);
+}
+
+function feedForward(params: Params, config: Seq2SeqConfig, prefix: string, x: tf.Tensor): tf.Tensor {
+  const inner = activate(linear(x, params.get(`${prefix}.fc1.weight`), params.get(`${prefix}.fc1.bias`)), config.activation);
+  return linear(inner, params.get(`${prefix}.fc2.weight`), params.get(`${prefix}.fc2.bias`));
+}
+
+/** Token embeddings (scaled for Marian) plus positions `start…`, then BART's embedding LayerNorm. */
+function embed(params: Params, config: Seq2SeqConfig, side: 'encoder' | 'decoder', ids: tf.Tensor, start: number): tf.Tensor {
+  const [, seq = 0] = ids.shape;
+  const scale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
+  const tokens = tf.gather(params.get(`model.${side}.embed_tokens.weight`), ids.toInt()).mul(scale);
+  const rows = tf.range(start + config.positionOffset, start + config.positionOffset + seq, 1, 'int32');
+  const summed = tokens.add(tf.gather(params.get(`model.${side}.embed_positions.weight`), rows));
+  return config.layernormEmbedding ? norm(params, config, `model.${side}.layernorm_embedding`, summed) : summed;
+}
+
+/** Encoder last hidden state [batch, src, d_model] for int ids and a 0/1 mask, both [batch, src]. */
+export function encode(params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const mask = additiveMask(attentionMask);
+    let h = embed(params, config, 'encoder', inputIds, 0);
+    for (let i = 0; i < config.encoderLayers; i++) {
+      const p = `model.encoder.layers.${i}`;
+      const kv = projectKeyValues(params, `${p}.self_attn`, h, config.encoderHeads);
+      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attend(params, `${p}.self_attn`, h, kv, config.encoderHeads, mask)));
+      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h)));
+    }
+    return h as tf.Tensor3D;
+  });
+}
+
+/**
+ * Logits for `decoderInputIds` [batch, tgt] given the encoder output and its 0/1 mask. Without a
+ * cache the target is read whole (teacher forcing); with one, only the new positions are given.
+ * The returned cache holds new self-attention tensors and the same cross-attention ones: the
+ * caller disposes the old cache's `self` tensors, and the cross ones once, at the end
+ * (`disposeCache`).
+ */
+export function decode(
+  params: Params, config: Seq2SeqConfig, encoderOutput: tf.Tensor, encoderMask: tf.Tensor2D,
+  decoderInputIds: tf.Tensor2D, cache?: DecoderCache,
+): DecoderOutput {
+  const past = cache?.past ?? 0;
+  const [, tgt] = decoderInputIds.shape;
+  const heads = config.decoderHeads;
+  const layers: LayerCache[] = [];
+  const logits = tf.tidy(() => {
+    const crossMask = additiveMask(encoderMask);
+    // One new position at a time needs no causal mask: it may see every cached key.
+    const selfMask = tgt === 1 ? null : causalMask(tgt, past);
+    let h = embed(params, config, 'decoder', decoderInputIds, past);
+    for (let i = 0; i < config.decoderLayers; i++) {
+      const p = `model.decoder.layers.${i}`;
+      const fresh = projectKeyValues(params, `${p}.self_attn`, h, heads);
+      const previous = cache?.layers[i];
+      const self = previous === undefined ? fresh : {
+        key: tf.concat([previous.self.key, fresh.key], 2),
+        value: tf.concat([previous.self.value, fresh.value], 2),
+      };
+      const cross = previous?.cross ?? projectKeyValues(params, `${p}.encoder_attn`, encoderOutput, heads);
+      layers.push({ self: { key: tf.keep(self.key), value: tf.keep(self.value) }, cross: previous?.cross ?? { key: tf.keep(cross.key), value: tf.keep(cross.value) } });
+      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attend(params, `${p}.self_attn`, h, self, heads, selfMask)));
+      h = norm(params, config, `${p}.encoder_attn_layer_norm`, h.add(attend(params, `${p}.encoder_attn`, h, cross, heads, crossMask)));
+      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h)));
+    }
+    // The LM head is the shared embedding matrix (tied), plus the fairseq-era bias buffer.
+    return linear(h, params.get('lm_head.weight'), params.get('final_logits_bias').reshape([-1])) as tf.Tensor3D;
+  });
+  return { logits, cache: { past: past + tgt, layers } };
+}
+
+/** Disposes the self-attention tensors of a cache (those each `decode` step replaces). */
+export function disposeSelf(cache: DecoderCache): void {
+  for (const layer of cache.layers) tf.dispose([layer.self.key, layer.self.value]);
+}
+
+/** Disposes every tensor of a cache, cross-attention included. */
+export function disposeCache(cache: DecoderCache): void {
+  disposeSelf(cache);
+  for (const layer of cache.layers) tf.dispose([layer.cross.key, layer.cross.value]);
+}

@@ -24,6 +24,12 @@ export class Params {
     return [...this.tensors.keys()];
   }
 
+  /** Adds a weight the checkpoint lacks (a newly initialised head); never replaces one. */
+  add(name: string, tensor: tfjs.Tensor): void {
+    if (this.tensors.has(name)) throw new Error(`model weight ${name} already exists`);
+    this.tensors.set(name, tensor);
+  }
+
   /** Makes `name` the same tensor as `source` (tied embeddings), when `name` is absent. */
   tie(name: string, source: string): void {
     if (!this.tensors.has(name) && this.tensors.has(source)) this.tensors.set(name, this.get(source));

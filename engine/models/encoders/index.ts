@@ -5,3 +5,4 @@ export { FAMILIES, type BlockNames, type FamilySpec } from './families.js';
 export { crossEntropy, disposeOutput, encoderLoss, forward, type EncoderOutput, type EncoderTargets } from './heads.js';
 export { gradientNorms, trainableParams, type TrainableParams } from './variables.js';
 export { checkEncoderWeights, expectedWeights } from './weights.js';
+export { initializeMissingHead } from './head-init.js';

@@ -5,7 +5,7 @@ import { ProxyServer } from '../proxy/server.js';
 import { ConfigError, redactUrl, upstreamTarget, type StartConfig } from './config.js';
 import type { PostgresCluster } from './embedded/cluster.js';
 import { startEmbeddedPostgres } from './embedded/default-upstream.js';
-import { chooseBackend } from '../engine/backend-choice.js';
+import { startRuntime } from '../engine/runtime/index.js';
 import { Hub, hubOptionsFromEnv } from '../engine/hub/index.js';
 import { PgmlInterceptor } from './pgml/interceptor.js';
 import { sqlFunctions } from './pgml/sql-functions.js';
@@ -42,8 +42,8 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
     if (config.skipMigrate === true) log.info('migrate.skipped');
     else await migrateAtStart(upstreamUrl, log);
     await loadSqlParser();
-    const backend = chooseBackend() ?? 'none installed';
-    log.info('engine.backend', { backend });
+    // The engine's TF.js runtime: best backend installed (or PGML_BACKEND) with its kernel fixes.
+    const { backend } = await startRuntime({ log: (event, fields) => log.info(event, fields) });
     const hub = new Hub(hubOptionsFromEnv());
     const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend, hub: () => hub });
     const server = new ProxyServer({

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { ProxyError } from '../../proxy/errors.js';
 import { copyLine } from './copy-text.js';
-import { CHUNK_CHARS, type DataFile } from './data-file.js';
+import { CopyChunker, type DataFile } from './data-file.js';
 import { inferredColumns, kindOfText, widen, type Inferred } from './text-inference.js';
 
 function records(path: string): AsyncIterable<string[]> {
@@ -42,24 +42,16 @@ export async function openCsv(path: string): Promise<DataFile> {
     columns,
     async *copyChunks(limit, onRows) {
       const end = limit ?? rows;
-      let text = '';
-      let count = 0;
+      const chunker = new CopyChunker(onRows);
       let seen = -1; // the header
       for await (const record of records(path)) {
         if (seen++ < 0) continue;
         if (seen > end) break;
-        text += copyLine(valueKinds, record.map((v) => (v === '' ? null : v)));
-        if (++count > 0 && text.length >= CHUNK_CHARS) {
-          onRows(count);
-          yield Buffer.from(text, 'utf8');
-          text = '';
-          count = 0;
-        }
+        const full = chunker.add(copyLine(valueKinds, record.map((v) => (v === '' ? null : v))));
+        if (full !== null) yield full;
       }
-      if (count > 0) {
-        onRows(count);
-        yield Buffer.from(text, 'utf8');
-      }
+      const rest = chunker.flush();
+      if (rest !== null) yield rest;
     },
   };
 }

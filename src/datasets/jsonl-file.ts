@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ProxyError } from '../../proxy/errors.js';
 import { copyLine } from './copy-text.js';
-import { CHUNK_CHARS, type DataFile } from './data-file.js';
+import { CopyChunker, type DataFile } from './data-file.js';
 import { inferredColumns, kindOfJson, widen, type Inferred } from './text-inference.js';
 
 async function* objects(path: string): AsyncGenerator<Record<string, unknown>> {
@@ -45,23 +45,15 @@ export async function openJsonLines(path: string): Promise<DataFile> {
     columns,
     async *copyChunks(limit, onRows) {
       const end = limit ?? rows;
-      let text = '';
-      let count = 0;
+      const chunker = new CopyChunker(onRows);
       let seen = 0;
       for await (const object of objects(path)) {
         if (seen++ >= end) break;
-        text += copyLine(valueKinds, names.map((name) => object[name] ?? null));
-        if (++count > 0 && text.length >= CHUNK_CHARS) {
-          onRows(count);
-          yield Buffer.from(text, 'utf8');
-          text = '';
-          count = 0;
-        }
+        const full = chunker.add(copyLine(valueKinds, names.map((name) => object[name] ?? null)));
+        if (full !== null) yield full;
       }
-      if (count > 0) {
-        onRows(count);
-        yield Buffer.from(text, 'utf8');
-      }
+      const rest = chunker.flush();
+      if (rest !== null) yield rest;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { copyLine, type ValueKind } from './copy-text.js';
-import { CHUNK_CHARS, type DataFile } from './data-file.js';
+import { CopyChunker, type DataFile } from './data-file.js';
 import { datasetColumns, type DatasetColumn } from './parquet-columns.js';
 
 /** An opened Parquet file: its footer is read, its data is read lazily, row group by row group. */
@@ -34,6 +34,7 @@ async function* copyChunks(
   const names = columns.map((c) => c.name);
   const kinds: ValueKind[] = columns.map((c) => c.kind);
   const ranges = rowGroupRanges(parquet, limit === null ? parquet.rows : Math.min(limit, parquet.rows));
+  const chunker = new CopyChunker(onRows);
   const first = ranges[0];
   let next = first === undefined ? null : readRows(parquet, names, first);
   for (let i = 0; next !== null; i++) {
@@ -42,23 +43,13 @@ async function* copyChunks(
     next = following === undefined ? null : readRows(parquet, names, following);
     // Should the consumer stop early, a prefetched group's failure must not go unhandled.
     next?.catch(() => undefined);
-    let text = '';
-    let count = 0;
     for (const row of rows) {
-      text += copyLine(kinds, row);
-      count++;
-      if (text.length >= CHUNK_CHARS) {
-        onRows(count);
-        yield Buffer.from(text, 'utf8');
-        text = '';
-        count = 0;
-      }
-    }
-    if (count > 0) {
-      onRows(count);
-      yield Buffer.from(text, 'utf8');
+      const full = chunker.add(copyLine(kinds, row));
+      if (full !== null) yield full;
     }
   }
+  const rest = chunker.flush();
+  if (rest !== null) yield rest;
 }
 
 /** [start, end) row ranges of the row groups, cut at `end`. */

@@ -19,6 +19,7 @@ import {
   disposeOutput, encoderLoss, expectedWeights, forward, readEncoderConfig, trainableParams, type EncoderConfig,
 } from '../engine/models/encoders/index.js';
 import { Params } from '../engine/models/params.js';
+import { median, wholeNumber } from './common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -305,17 +306,7 @@ function gb(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-function median(list: readonly number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
 
-function wholeNumber(flag: string, value: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 (flags.worker ? worker() : main()).then(
   // The wasm backend's threads would keep the worker alive; exit explicitly.

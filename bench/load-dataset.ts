@@ -8,7 +8,7 @@
  *
  * Every process it starts is stopped and every temp folder removed, on success or failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
 import { ROW_GROUP, writeImdbLike, type Written } from './imdb-like.js';
+import { cpuTicks, median, run, stopChild, wholeNumber } from './common.js';
 
 /** The table the Parquet file loads into: load_dataset names it after the file. */
 const DATASET = 'imdb_like';
@@ -218,35 +219,7 @@ async function startProxy(pgPort: number): Promise<{ port: number; pid: number }
 
 /** psql -XAt (no psqlrc, unaligned, tuples only), stopping at the first error; its stdout. */
 function psql(port: number, args: string[]): Promise<string> {
-  return run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-p', String(port), ...args], 1_800_000);
-}
-
-/** Runs a client command to completion; killed after `timeoutMs` so the bench cannot hang. */
-function run(command: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: CLIENT_ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${(stderr || stdout).slice(-2000)}`));
-    });
-  });
-}
-
-/** Signals a child and waits for it, escalating to SIGKILL if it does not go in 15 s. */
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+  return run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-p', String(port), ...args], 1_800_000, CLIENT_ENV);
 }
 
 /** A field of /proc/<pid>/status in bytes (Linux reports kB), NaN without one. */
@@ -254,21 +227,6 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? NaN : Number(kb) * 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-/**
- * utime + stime of a process from /proc (Linux), NaN without one: with the wall time it tells
- * whether the proxy's decoding (one thread) or PostgreSQL's COPY is what a load waits for.
- */
-function cpuTicks(pid: number): number {
-  try {
-    // Count after the "(command name)", which may hold spaces: utime, stime are fields 14, 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
   } catch {
     return NaN;
   }
@@ -292,17 +250,7 @@ function mb(bytes: number): string {
   return Number.isNaN(bytes) ? '-' : `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
-function median(list: readonly number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
 
-function wholeNumber(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 // Ctrl-C or a kill still tears everything down.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

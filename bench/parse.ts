@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { findPgmlCalls, loadSqlParser } from '../src/sql/find-calls.js';
 import { mightCallPgml } from '../src/sql/prefilter.js';
+import { median } from './common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -83,11 +84,6 @@ function time(fn: () => unknown, iterations: number): number {
   return Number(process.hrtime.bigint() - start);
 }
 
-function median(list: readonly number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
 
 interface Baselines {
   readonly indexOf: number;

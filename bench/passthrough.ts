@@ -7,8 +7,8 @@
  *
  * Every process it starts is stopped and every temp folder removed, on success or failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unprivilegedUser } from '../src/embedded/binaries.js';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
+import { cpuTicks, median, run, stopChild, wholeNumber } from './common.js';
 
 const MODES = ['simple', 'extended', 'prepared'] as const;
 type Mode = (typeof MODES)[number];
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   cleanups.push(() => cluster.stop());
   await cluster.start();
   console.log(`PostgreSQL on 127.0.0.1:${cluster.port}; pgbench -i -s ${scale} ...`);
-  await run('pgbench', ['-i', '-q', '-s', String(scale), '-p', String(cluster.port), 'postgres'], 600_000);
+  await run('pgbench', ['-i', '-q', '-s', String(scale), '-p', String(cluster.port), 'postgres'], 600_000, CLIENT_ENV);
 
   const targets: Target[] = [];
   if (wanted.has('direct')) targets.push({ name: 'direct', port: cluster.port });
@@ -196,7 +197,7 @@ async function startPgbouncer(folder: string, pgPort: number): Promise<Target | 
 async function pgbench(target: Target, seconds: number): Promise<Result> {
   const args = ['-S', '-n', '-c', String(clients), '-j', String(Math.min(2, clients)), '-T', String(seconds), '-M', mode];
   const before = cpuTicks(target.pid);
-  const output = await run('pgbench', [...args, '-p', String(target.port), 'postgres'], (seconds + 60) * 1000);
+  const output = await run('pgbench', [...args, '-p', String(target.port), 'postgres'], (seconds + 60) * 1000, CLIENT_ENV);
   const after = cpuTicks(target.pid);
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1];
   const latency = /latency average = ([\d.]+) ms/.exec(output)?.[1];
@@ -206,50 +207,6 @@ async function pgbench(target: Target, seconds: number): Promise<Result> {
   return { tps: Number(tps), latencyMs: Number(latency), cpuUs: ((after - before) * 10_000) / Number(count) };
 }
 
-/**
- * utime + stime of a process from /proc (Linux), NaN without one. On a small machine the middle
- * process shares the cores with pgbench and PostgreSQL: its CPU per transaction explains its tps.
- */
-function cpuTicks(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    // Count after the "(command name)", which may hold spaces: utime, stime are fields 14, 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return NaN;
-  }
-}
-
-/** Runs a client command to completion; killed after `timeoutMs` so the bench cannot hang. */
-function run(command: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: CLIENT_ENV });
-    let output = '';
-    const keep = (chunk: Buffer): void => void (output += chunk.toString());
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${output.slice(-2000)}`));
-    });
-  });
-}
-
-/** Signals a child and waits for it, escalating to SIGKILL if it does not go in 15 s. */
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(true));
@@ -257,17 +214,7 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function median(list: readonly number[]): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
 
-function wholeNumber(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 // Ctrl-C or a kill still tears everything down; pgbench stops by itself at -T.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,0 +1,59 @@
+/** Pieces every benchmark needs: medians, flag parsing, child processes, /proc figures. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export function median(list: readonly number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+export function wholeNumber(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * Runs a client command to completion and resolves to its stdout; killed after `timeoutMs` so
+ * a bench cannot hang. A failure carries the tail of its output.
+ */
+export function run(command: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${(stderr + stdout).slice(-2000)}`));
+    });
+  });
+}
+
+/** Signals a child and waits for it, escalating to SIGKILL if it does not go in 15 s. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** utime + stime of a process in ticks (USER_HZ, 100 a second) from /proc (Linux), NaN without one. */
+export function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Count after the "(command name)", which may hold spaces: utime, stime are fields 14, 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return NaN;
+  }
+}

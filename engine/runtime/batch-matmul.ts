@@ -10,7 +10,7 @@
  */
 import { broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, boolAttr, input, runOne, sizeOf, type KernelArgs, type WasmBackend } from './backend-internals.js';
-import { transposeLast2 } from './transpose.js';
+import { PlainOperands } from './transpose.js';
 
 export function transposeFixBatchMatMul(stock: KernelConfig | undefined): KernelFunc {
   if (stock === undefined) throw new Error('wasm BatchMatMul kernel is not registered');
@@ -27,20 +27,14 @@ export function transposeFixBatchMatMul(stock: KernelConfig | undefined): Kernel
     const flatBroadcast = batchA === batchB || batchA === 1 || batchB === 1;
     if (a0.dtype !== 'float32' || b0.dtype !== 'float32' || !flatBroadcast) return stock.kernelFunc(args);
 
-    const temps: TensorInfo[] = [];
-    const plain = (x: TensorInfo, transposed: boolean): TensorInfo => {
-      if (!transposed) return x;
-      const t = transposeLast2(backend, x);
-      temps.push(t);
-      return t;
-    };
+    const operands = new PlainOperands(backend);
     try {
-      const a = plain(a0, boolAttr(args.attrs, 'transposeA'));
-      const b = plain(b0, boolAttr(args.attrs, 'transposeB'));
+      const a = operands.plain(a0, boolAttr(args.attrs, 'transposeA'));
+      const b = operands.plain(b0, boolAttr(args.attrs, 'transposeB'));
       if (batchA === 1 && batchB === 1) return plainCall(backend, a, b, args);
       return perEntry(backend, a, b, batchA, batchB, (x, y) => plainCall(backend, x, y, args));
     } finally {
-      for (const t of temps) backend.disposeData(t.dataId);
+      operands.dispose();
     }
   };
 }

@@ -8,7 +8,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmBackend, boolAttr, input, runOne, sizeOf } from './backend-internals.js';
 import { perEntry } from './batch-matmul.js';
-import { transposeLast2 } from './transpose.js';
+import { PlainOperands } from './transpose.js';
 
 export function fixedFusedMatMul(stock: KernelConfig | undefined): KernelFunc {
   if (stock === undefined) throw new Error('wasm _FusedMatMul kernel is not registered');
@@ -26,13 +26,7 @@ export function fixedFusedMatMul(stock: KernelConfig | undefined): KernelFunc {
     if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock.kernelFunc(args);
 
     const backend = asWasmBackend(args.backend);
-    const temps: TensorInfo[] = [];
-    const plain = (x: TensorInfo, transposed: boolean): TensorInfo => {
-      if (!transposed) return x;
-      const t = transposeLast2(backend, x);
-      temps.push(t);
-      return t;
-    };
+    const operands = new PlainOperands(backend);
     const fused = (a: TensorInfo, b: TensorInfo): TensorInfo =>
       runOne(stock.kernelFunc, {
         inputs: { ...args.inputs, a, b },
@@ -40,11 +34,11 @@ export function fixedFusedMatMul(stock: KernelConfig | undefined): KernelFunc {
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
       });
     try {
-      const a = plain(a0, transposeA);
-      const b = plain(b0, transposeB);
+      const a = operands.plain(a0, transposeA);
+      const b = operands.plain(b0, transposeB);
       return batched ? perEntry(backend, a, b, batchA, batchB, fused) : fused(a, b);
     } finally {
-      for (const t of temps) backend.disposeData(t.dataId);
+      operands.dispose();
     }
   };
 }

@@ -9,3 +9,24 @@ export function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo 
   const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
   return runOne(kernel.kernelFunc, { inputs: { x }, backend, attrs: { perm } });
 }
+
+/**
+ * Untransposed copies of matmul operands: `plain` materialises a transposed operand (keeping
+ * the others as they are), and `dispose` frees the copies once the product is done.
+ */
+export class PlainOperands {
+  private readonly copies: TensorInfo[] = [];
+
+  constructor(private readonly backend: WasmBackend) {}
+
+  plain(x: TensorInfo, transposed: boolean): TensorInfo {
+    if (!transposed) return x;
+    const copy = transposeLast2(this.backend, x);
+    this.copies.push(copy);
+    return copy;
+  }
+
+  dispose(): void {
+    for (const copy of this.copies) this.backend.disposeData(copy.dataId);
+  }
+}

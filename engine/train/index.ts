@@ -2,4 +2,4 @@
 export { ADAMW_DEFAULTS, AdamW, transformersNoDecay, type AdamWOptions } from './adamw.js';
 export { seq2seqTrainable, seq2seqTrainingLoss } from './seq2seq.js';
 export { disposeGrads, gradL2Norms, lossAndGrads, trainStep, type LossAndGrads } from './step.js';
-export { makeTrainable, withPaddingRows, type Trainable, type TrainableOptions } from './trainable.js';
+export { makeTrainable, type Trainable, type TrainableOptions } from './trainable.js';

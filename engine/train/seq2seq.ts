@@ -1,7 +1,7 @@
 /** Which Marian/BART weights train, as transformers' `named_parameters()` lists them. */
 import * as tf from '@tensorflow/tfjs';
 import { seq2seqLoss, type Seq2SeqConfig, type Seq2SeqModel } from '../models/seq2seq/index.js';
-import { makeTrainable, withPaddingRows, type Trainable } from './trainable.js';
+import { makeTrainable, type Trainable } from './trainable.js';
 
 /** The LM head and both token embeddings are `model.shared.weight` (tie_word_embeddings). */
 const SHARED = 'model.shared.weight';
@@ -21,17 +21,11 @@ export function seq2seqTrainable(model: Seq2SeqModel): Trainable {
 }
 
 /**
- * The teacher-forced loss to differentiate: seq2seqLoss with torch's padding_idx on both token
- * embeddings, so the pad row gets gradient only through the tied LM head.
+ * The teacher-forced loss to differentiate (the embedding lookups follow torch's padding_idx, so
+ * the pad row gets gradient only through the tied LM head).
  */
 export function seq2seqTrainingLoss(
   trainable: Trainable, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, labels: readonly (readonly number[])[],
 ): tf.Scalar {
-  return tf.tidy(() => {
-    const rows = new Map([
-      ['model.encoder.embed_tokens.weight', config.padTokenId],
-      ['model.decoder.embed_tokens.weight', config.padTokenId],
-    ]);
-    return seq2seqLoss(withPaddingRows(trainable.params, rows), config, inputIds, attentionMask, labels);
-  });
+  return tf.tidy(() => seq2seqLoss(trainable.params, config, inputIds, attentionMask, labels));
 }

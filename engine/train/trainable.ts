@@ -60,32 +60,3 @@ export function makeTrainable(source: Params, options: TrainableOptions = {}): T
   return { params, variables, dispose: () => params.dispose() };
 }
 
-/**
- * torch's `nn.Embedding(padding_idx=…)` never sends a lookup's gradient to the padding row. Call
- * inside a loss function (under tf.tidy): the returned view maps each `name` in `rows` to the same
- * values, but lookups through it leave that row's gradient at zero, while other uses of the same
- * variable (a tied LM head) still reach it. Marian needs this: its decoder starts with the pad token.
- * Never dispose the view; its tensors belong to the enclosing tidy and its variables to `params`.
- */
-export function withPaddingRows(params: Params, rows: ReadonlyMap<string, number>): Params {
-  const tensors = new Map<string, tf.Tensor>();
-  for (const name of params.names()) {
-    const tensor = params.get(name);
-    const row = rows.get(name);
-    tensors.set(name, row === undefined ? tensor : blockRowGradient(tensor, row));
-  }
-  return new Params(tensors);
-}
-
-function blockRowGradient(weight: tf.Tensor, row: number): tf.Tensor {
-  const rows = weight.shape[0];
-  const block = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0];
-    if (!(x instanceof tf.Tensor)) throw new Error('blockRowGradient: expected a tensor');
-    return {
-      value: tf.clone(x),
-      gradFunc: (dy: tf.Tensor) => dy.mul(tf.sub(1, tf.oneHot(tf.tensor1d([row], 'int32'), rows).reshape([-1, 1]))),
-    };
-  });
-  return block(weight);
-}

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../params.js';
-import { activate, additiveMask, layerNorm, linear } from '../layers.js';
+import { activate, additiveMask, embedding, layerNorm, linear } from '../layers.js';
 import type { Seq2SeqConfig } from './config.js';
 import { attend, causalMask, projectKeyValues, type KeyValues } from './attention.js';
 
@@ -39,7 +39,9 @@ function feedForward(params: Params, config: Seq2SeqConfig, prefix: string, x: t
 function embed(params: Params, config: Seq2SeqConfig, side: 'encoder' | 'decoder', ids: tf.Tensor, start: number): tf.Tensor {
   const [, seq = 0] = ids.shape;
   const scale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
-  const tokens = tf.gather(params.get(`model.${side}.embed_tokens.weight`), ids.toInt()).mul(scale);
+  // torch's nn.Embedding(padding_idx=pad): the pad row gets no gradient from lookups (Marian's
+  // decoder starts with pad), only through the tied LM head.
+  const tokens = embedding(params.get(`model.${side}.embed_tokens.weight`), ids.toInt(), config.padTokenId).mul(scale);
   const rows = tf.range(start + config.positionOffset, start + config.positionOffset + seq, 1, 'int32');
   const summed = tokens.add(tf.gather(params.get(`model.${side}.embed_positions.weight`), rows));
   return config.layernormEmbedding ? norm(params, config, `model.${side}.layernorm_embedding`, summed) : summed;

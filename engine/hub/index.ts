@@ -5,3 +5,4 @@ export { HubError, type HubErrorKind } from './errors.js';
 export { Hub, type DownloadOptions } from './hub.js';
 export { DEFAULT_ENDPOINT, hubOptionsFromEnv, type HubOptions } from './options.js';
 export { DEFAULT_REVISION, isCommitSha, repoFolderName, type RepoRef, type RepoType } from './repo.js';
+export { isLocalModel, modelFilesToFetch, modelFolder, type ModelFolderOptions } from './model-files.js';

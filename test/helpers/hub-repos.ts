@@ -107,7 +107,7 @@ function subfolders(dir: string): string[] {
 export class HubRepos {
   private constructor(
     private readonly repos: ReadonlyMap<string, Repo>,
-    private readonly aliases: ReadonlyMap<string, string>,
+    private readonly aliases: Readonly<Record<RepoType, ReadonlyMap<string, string>>>,
   ) {}
 
   static load(root: string): HubRepos {
@@ -126,19 +126,21 @@ export class HubRepos {
         }
       }
     }
-    const aliasFile = path.join(root, 'aliases.json');
-    // aliases.json maps legacy dataset ids (the hub's renames) to canonical ones.
-    const aliases = existsSync(aliasFile) ? (JSON.parse(readFileSync(aliasFile, 'utf8')) as Record<string, string>) : {};
-    return new HubRepos(repos, new Map(Object.entries(aliases)));
+    // aliases.json and model-aliases.json map legacy ids (the hub's renames) to canonical ones.
+    const aliases = (file: string): Map<string, string> => {
+      const full = path.join(root, file);
+      return new Map(Object.entries(existsSync(full) ? (JSON.parse(readFileSync(full, 'utf8')) as Record<string, string>) : {}));
+    };
+    return new HubRepos(repos, { dataset: aliases('aliases.json'), model: aliases('model-aliases.json') });
   }
 
   repo(type: RepoType, id: string): Repo | undefined {
     return this.repos.get(`${type}:${id}`);
   }
 
-  /** The canonical id a legacy dataset id redirects to. */
+  /** The canonical id a legacy id redirects to. */
   canonical(type: RepoType, id: string): string | undefined {
-    return type === 'dataset' ? this.aliases.get(id) : undefined;
+    return this.aliases[type].get(id);
   }
 }
 

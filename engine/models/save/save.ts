@@ -27,8 +27,9 @@ export interface SaveFiles {
 const TIED_TO_SHARED = ['lm_head.weight', 'model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight'];
 // MarianMTModel._keys_to_ignore_on_save: sinusoidal tables, rebuilt at load time.
 const MARIAN_UNSAVED = ['model.encoder.embed_positions.weight', 'model.decoder.embed_positions.weight'];
-// What is not a tokenizer file in a model folder: the model's own files, which saveModel writes itself.
-const NOT_TOKENIZER = /^(config\.json|generation_config\.json|.*\.safetensors|.*\.bin|.*\.index\.json|.*\.h5|.*\.msgpack|\..*)$/;
+// The tokenizer files transformers' save_pretrained writes (fast and slow tokenizers); a folder's
+// other files (model card, other weight formats, training state) are not the model's to carry.
+const TOKENIZER_FILE = /^(tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|added_tokens\.json|vocab\.(txt|json)|merges\.txt|[^/]*\.spm|spiece\.model|sentencepiece\.bpe\.model)$/;
 
 /** Every file of the saved model, by file name. Reads the tensors, never disposes them. */
 export async function saveModel(params: Params, files: SaveFiles): Promise<Map<string, Buffer>> {
@@ -107,7 +108,7 @@ async function tokenizerFiles(folder: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   for (const entry of await readdir(folder, { withFileTypes: true })) {
     // Files only: hub snapshots link blobs, so a symlink to a file counts too.
-    if (!(entry.isFile() || entry.isSymbolicLink()) || NOT_TOKENIZER.test(entry.name)) continue;
+    if (!(entry.isFile() || entry.isSymbolicLink()) || !TOKENIZER_FILE.test(entry.name)) continue;
     files.set(entry.name, await readFile(path.join(folder, entry.name)));
   }
   return files;

@@ -1,0 +1,46 @@
+/**
+ * The messages between the proxy and an engine worker thread. Every request carries an id; the
+ * worker answers it with any number of events, then exactly one result or error.
+ */
+import type { ClassifierTuneRequest } from '../classify/fine-tune.js';
+import type { LogEntry, StepReport } from '../train/loop.js';
+
+export type WorkerRequest =
+  /** The worker sets the memory budget of its own backend. */
+  | { readonly kind: 'tune-classifier'; readonly request: Omit<ClassifierTuneRequest, 'memoryBudget'> }
+  /** Loads a stored model (its files by name) under an id, for classify. */
+  | { readonly kind: 'load-classifier'; readonly key: string; readonly files: readonly (readonly [string, Uint8Array])[] }
+  | { readonly kind: 'classify'; readonly key: string; readonly texts: readonly string[]; readonly batchSize: number }
+  | { readonly kind: 'unload'; readonly key: string }
+  | { readonly kind: 'loaded' };
+
+export type WorkerEvent =
+  | { readonly kind: 'notice'; readonly message: string }
+  | { readonly kind: 'step'; readonly report: StepReport }
+  | { readonly kind: 'log'; readonly entry: LogEntry }
+  | { readonly kind: 'evaluation'; readonly entry: Readonly<Record<string, number>> };
+
+/** What each request resolves to. */
+export interface WorkerResults {
+  readonly 'tune-classifier': {
+    readonly files: readonly (readonly [string, Uint8Array])[];
+    readonly metrics: Readonly<Record<string, number>>;
+    readonly steps: number;
+    readonly trainLoss: number;
+    readonly runtimeSeconds: number;
+    readonly samplesPerSecond: number;
+  };
+  readonly 'load-classifier': { readonly labels: readonly string[] };
+  readonly classify: { readonly probabilities: readonly (readonly number[])[] };
+  readonly unload: null;
+  readonly loaded: { readonly keys: readonly string[] };
+}
+
+export type ToWorker = { readonly id: number } & WorkerRequest;
+
+export type FromWorker =
+  | { readonly id: number; readonly type: 'event'; readonly event: WorkerEvent }
+  | { readonly id: number; readonly type: 'result'; readonly value: unknown }
+  | { readonly id: number; readonly type: 'error'; readonly message: string; readonly errorName: string }
+  /** Sent once the worker's TF.js runtime is up. */
+  | { readonly id: 0; readonly type: 'ready'; readonly backend: string };

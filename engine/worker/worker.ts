@@ -1,0 +1,114 @@
+/**
+ * An engine worker thread: its own TF.js runtime (and, on wasm, its own 4 GiB heap), so training
+ * and inference never block the proxy's event loop, and a worker whose wasm heap ran out can be
+ * replaced without touching anything else. Answers the requests of protocol.ts one at a time.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { fineTuneClassifier } from '../classify/fine-tune.js';
+import { predictTexts, type ClassifierParts } from '../classify/predict.js';
+import { loadModelFromFolder, writeModelFiles } from '../models/save/index.js';
+import { startRuntime } from '../runtime/index.js';
+import { loadTokenizer } from '../tokenizers/index.js';
+import { WASM_HEAP_BUDGET } from '../train/memory.js';
+import type { FromWorker, ToWorker, WorkerEvent, WorkerResults } from './protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('engine/worker/worker.js runs as a worker thread');
+
+const runtime = await startRuntime();
+const memoryBudget = runtime.backend === 'wasm' ? WASM_HEAP_BUDGET : totalmem() / 2;
+const classifiers = new Map<string, ClassifierParts>();
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
+}
+
+async function handle(message: ToWorker, emit: (event: WorkerEvent) => void): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  switch (message.kind) {
+    case 'tune-classifier': {
+      const result = await fineTuneClassifier({ ...message.request, memoryBudget }, {
+        notice: (text) => emit({ kind: 'notice', message: text }),
+        onStep: (report) => emit({ kind: 'step', report }),
+        onLog: (entry) => emit({ kind: 'log', entry }),
+        onEvaluation: (entry) => emit({ kind: 'evaluation', entry }),
+      });
+      const files = [...result.files].map(([name, bytes]) => [name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const);
+      const value: WorkerResults['tune-classifier'] = {
+        files,
+        metrics: result.metrics,
+        steps: result.train.steps,
+        trainLoss: result.train.trainLoss,
+        runtimeSeconds: result.train.runtimeSeconds,
+        samplesPerSecond: result.train.samplesPerSecond,
+      };
+      return { value, transfer: transferable(files.map(([, bytes]) => bytes)) };
+    }
+    case 'load-classifier': {
+      classifiers.get(message.key)?.params.dispose();
+      classifiers.delete(message.key);
+      const parts = await loadClassifier(message.files);
+      classifiers.set(message.key, parts);
+      const value: WorkerResults['load-classifier'] = { labels: parts.config.id2label };
+      return { value, transfer: [] };
+    }
+    case 'classify': {
+      const parts = classifiers.get(message.key);
+      if (parts === undefined) throw new Error(`model ${message.key} is not loaded in this worker`);
+      const value: WorkerResults['classify'] = { probabilities: predictTexts(parts, message.texts, message.batchSize, memoryBudget) };
+      return { value, transfer: [] };
+    }
+    case 'unload':
+      classifiers.get(message.key)?.params.dispose();
+      classifiers.delete(message.key);
+      return { value: null, transfer: [] };
+    case 'loaded':
+      return { value: { keys: [...classifiers.keys()] } satisfies WorkerResults['loaded'], transfer: [] };
+    default: {
+      const never: never = message;
+      throw new Error(`unknown request ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A stored model's files → a classifier, through a temporary folder (the loaders read folders). */
+async function loadClassifier(files: readonly (readonly [string, Uint8Array])[]): Promise<ClassifierParts> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'pgml-serve-'));
+  try {
+    await writeModelFiles(folder, new Map(files.map(([name, bytes]) => [name, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)])));
+    const model = await loadModelFromFolder(folder);
+    if (model.kind !== 'encoder' || model.config.head !== 'sequence-classification') {
+      if (model.kind === 'encoder') model.params.dispose();
+      throw new Error('the stored model is not a sequence classifier');
+    }
+    return { config: model.config, params: model.params, tokenizer: await loadTokenizer(folder) };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Whole buffers only: a view into a shared pool cannot be transferred. */
+function transferable(views: readonly Uint8Array[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) {
+    if (view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) buffers.add(view.buffer);
+  }
+  return [...buffers];
+}
+
+// One request at a time: TF.js work is synchronous anyway, and order keeps memory predictable.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (message: ToWorker) => {
+  queue = queue.then(async () => {
+    try {
+      const { value, transfer } = await handle(message, (event) => send({ id: message.id, type: 'event', event }));
+      send({ id: message.id, type: 'result', value }, transfer);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      send({ id: message.id, type: 'error', message: failure.message, errorName: failure.name });
+    }
+  });
+});
+send({ id: 0, type: 'ready', backend: runtime.backend });

@@ -133,7 +133,8 @@ function finite(key: string, value: unknown): number {
 /** Each TrainingArgs field: its transformers key (and older aliases) and how its value is checked. */
 const TRAINING_KEYS: { readonly [K in keyof TrainingArgs]: { readonly keys: readonly string[]; readonly read: Reader<TrainingArgs[K]> } } = {
   learningRate: { keys: ['learning_rate'], read: positive },
-  numTrainEpochs: { keys: ['num_train_epochs'], read: positive },
+  // 0 is allowed here because max_steps may set the length; parseHyperparams checks the pair.
+  numTrainEpochs: { keys: ['num_train_epochs'], read: nonNegative },
   maxSteps: { keys: ['max_steps'], read: integer },
   perDeviceTrainBatchSize: { keys: ['per_device_train_batch_size'], read: count },
   perDeviceEvalBatchSize: { keys: ['per_device_eval_batch_size'], read: count },
@@ -183,8 +184,11 @@ export function parseHyperparams(json: unknown): Hyperparams {
   ];
   const training = read<TrainingArgs>(TRAINING_KEYS, TRAINING_DEFAULTS, [sources[0], sources[1]]);
   const dataset = read<DatasetArgs>(DATASET_KEYS, DATASET_DEFAULTS, sources);
-  const known = new Set([...keysOf(TRAINING_KEYS), ...keysOf(DATASET_KEYS)]);
+  // Training keys are read only from the root and training_args: elsewhere they are unused.
+  const knownTraining = new Set([...keysOf(TRAINING_KEYS), ...keysOf(DATASET_KEYS)]);
+  const knownDataset = new Set(keysOf(DATASET_KEYS));
   for (const { prefix, values } of sources) {
+    const known = prefix === '' || prefix === 'training_args.' ? knownTraining : knownDataset;
     for (const key of Object.keys(values)) {
       const structural = prefix === '' && ['training_args', 'dataset_args', 'tokenizer_args'].includes(key);
       if (!structural && !known.has(key) && !(prefix === '' && CALL_KEYS.has(key))) unused.push(`${prefix}${key}`);

@@ -101,6 +101,9 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
   const started = performance.now();
   let step = 0;
   let epoch = 0;
+  // Epochs of data actually seen (the last step's fraction): max_steps may stop mid-epoch, and an
+  // epoch whose batches do not divide by the accumulation has more updates than plannedSteps counts.
+  let epochsDone = 0;
   let samples = 0;
   let lossSum = 0;
   let window = { loss: 0, steps: 0 };
@@ -138,6 +141,7 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
             lossSum += loss;
             window = { loss: window.loss + loss, steps: window.steps + 1 };
             const fraction = epoch + (g + 1) / groups.length;
+            epochsDone = fraction;
             const elapsedSeconds = (performance.now() - started) / 1000;
             hooks.onStep?.({ step, maxSteps: total, epoch: fraction, loss, learningRate, gradNorm, samples, elapsedSeconds, microBatches: micro });
             if (step % logEvery === 0 || step === total) {
@@ -157,11 +161,11 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
         }
       }
       epoch += 1;
-      if (args.evaluationStrategy === 'epoch') await hooks.evaluate?.({ step, epoch });
+      if (args.evaluationStrategy === 'epoch') await hooks.evaluate?.({ step, epoch: epochsDone });
     }
   } finally {
     optimizer.dispose();
   }
   const runtimeSeconds = (performance.now() - started) / 1000;
-  return { steps: step, epochs: step / plannedSteps(examples.length, args).perEpoch, trainLoss: lossSum / Math.max(1, step), runtimeSeconds, samplesPerSecond: samples / runtimeSeconds };
+  return { steps: step, epochs: epochsDone, trainLoss: lossSum / Math.max(1, step), runtimeSeconds, samplesPerSecond: samples / runtimeSeconds };
 }

@@ -17,6 +17,8 @@ export interface JobContext {
   readonly upstream: UpstreamQueries;
   readonly signal: AbortSignal;
   readonly transactionStatus: TransactionStatus;
+  /** See CallContext.ownsTransaction. */
+  readonly ownsTransaction: boolean;
   /** Sends a message to the client, after everything sent before it. */
   send(message: Buffer): void;
 }
@@ -49,6 +51,7 @@ export async function resolveAndRun(call: InterceptedCall, described: Described,
     columns,
     formats: input.formats,
     transactionStatus: context.transactionStatus,
+    ownsTransaction: context.ownsTransaction,
     signal: context.signal,
     upstream: context.upstream,
     notice: (fields) => context.send(encodeNoticeResponse(fields)),

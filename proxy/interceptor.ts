@@ -70,6 +70,13 @@ export interface CallContext {
   readonly formats: readonly number[];
   /** Transaction status of the session before this statement. */
   readonly transactionStatus: TransactionStatus;
+  /**
+   * True when the statement is alone in an implicit transaction: no transaction block is open
+   * and nothing of the client's ran since the last Sync. The call may then commit on the client's
+   * session (UpstreamQueries.sync()) without committing anything of the client's early, e.g. to
+   * make progress visible to other sessions while it runs.
+   */
+  readonly ownsTransaction: boolean;
   /** Aborted when the client cancels the statement or disconnects. */
   readonly signal: AbortSignal;
   /** The client's upstream session, for reading and writing as the client. */

@@ -11,6 +11,8 @@ export interface JobHost {
   readonly tracker: ResponseTracker;
   readonly upstream: UpstreamQueries;
   transactionStatus(): TransactionStatus;
+  /** See CallContext.ownsTransaction. */
+  ownsTransaction(): boolean;
   send(message: Buffer): void;
   /** The job is over (with the status it reported, if any): the session reads the client again. */
   finished(status: TransactionStatus | undefined): void;
@@ -32,6 +34,7 @@ interface Pending {
  */
 export class Jobs {
   private pending: Pending | null = null;
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly host: JobHost) {}
 
@@ -58,6 +61,18 @@ export class Jobs {
     queueMicrotask(() => void this.run(job));
   }
 
+  /** Resolves once no job is pending, or after `timeoutMs` at the latest. */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.pending === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Cancels a running job (CancelRequest, disconnect). */
   abort(): void {
     this.pending?.abort.abort();
@@ -71,6 +86,7 @@ export class Jobs {
         upstream: host.upstream,
         signal: job.abort.signal,
         transactionStatus: host.transactionStatus(),
+        ownsTransaction: host.ownsTransaction(),
         send: (message) => host.send(message),
       };
       try {
@@ -84,5 +100,6 @@ export class Jobs {
     }
     this.pending = null;
     host.finished(status);
+    for (const waiter of this.waiters.splice(0)) waiter();
   }
 }

@@ -64,6 +64,8 @@ export interface SessionOptions {
 }
 
 const TERMINATE = Buffer.from([Frontend.Terminate, 0, 0, 0, 4]);
+/** How long a job aborted by a disconnect may still use the upstream to clean up. */
+const JOB_CLEANUP_MS = 10_000;
 const SSL_YES = Buffer.from('S');
 const SSL_NO = Buffer.from('N');
 
@@ -102,6 +104,8 @@ export class Session implements Cancellable {
   private upstreamKey: BackendKeyData | null = null;
   private proxyKey: BackendKeyData | null = null;
   private upstreamSentFatal = false;
+  /** Something of the client's ran on the upstream since its last ReadyForQuery (see ownsTransaction). */
+  private clientWorkSinceSync = false;
   private shutdownRequested = false;
   private readonly log: Logger;
   private readonly startedAt = Date.now();
@@ -118,6 +122,7 @@ export class Session implements Cancellable {
       tracker: this.tracker,
       upstream: this.upstreamQueries,
       transactionStatus: () => this.transactionStatus,
+      ownsTransaction: () => this.transactionStatus === 'I' && !this.clientWorkSinceSync,
       send: (message) => this.sendToClient(message),
       finished: (status) => this.finishJob(status),
     });
@@ -167,14 +172,20 @@ export class Session implements Cancellable {
     if (error && !this.client.destroyed) this.client.end(error.toBytes());
     else this.client.end();
     setTimeout(() => this.client.destroy(), 2000).unref();
-    if (this.upstream) {
-      const socket = this.upstream.socket;
-      if (wasRelaying && socket.writable) {
-        this.toUpstream.flush();
-        socket.end(TERMINATE);
-      } else {
-        socket.destroy();
-      }
+    const upstream = this.upstream;
+    if (upstream) {
+      const end = (): void => {
+        if (wasRelaying && upstream.socket.writable) {
+          this.toUpstream.flush();
+          upstream.socket.end(TERMINATE);
+        } else {
+          upstream.socket.destroy();
+        }
+      };
+      // A cancelled job may still have its cleanup to write (a model marked failed): give it the
+      // client's upstream session for a moment before ending it.
+      if (wasRelaying && this.jobs.running) void this.jobs.settled(JOB_CLEANUP_MS).then(end);
+      else end();
     }
     const fields = { reason, ms: Date.now() - this.startedAt, ...(error ? { code: error.fields.code, message: error.message } : {}) };
     this.log.info('session.closed', fields);
@@ -228,6 +239,7 @@ export class Session implements Cancellable {
 
   /** Sends a message of the proxy's own, after anything already gathered for the client. */
   private sendToClient(message: Buffer): void {
+    if (this.state === 'closed') return; // a job cleaning up after a disconnect has no one to tell
     this.toClient.flush();
     this.flow.writeClient(message);
   }
@@ -296,12 +308,15 @@ export class Session implements Cancellable {
         if (job !== null) {
           return this.startJob(async (context) => {
             await job(context);
+            // What an intercepted Execute wrote stays in the group until the client's Sync.
+            if (type === Frontend.Execute) this.clientWorkSinceSync = true;
             return undefined;
           }, true);
         }
       }
     }
     this.tracker.sent(type);
+    if (type !== Frontend.Sync && type !== Frontend.Flush) this.clientWorkSinceSync = true;
     this.toUpstream.add(buf, start, end);
     return true;
   }
@@ -409,6 +424,7 @@ export class Session implements Cancellable {
         }
         this.tracker.received(type);
         this.upstreamQueries.synced();
+        this.clientWorkSinceSync = false;
         if (this.transactionStatus === 'I') this.extended?.transactionEnded();
         break;
       case Backend.ErrorResponse: {

@@ -13,7 +13,9 @@ const NO_PARAMETERS = { formats: [], values: [] };
  * Resolves to the transaction status sent in the closing ReadyForQuery.
  */
 export async function runQueryPlan(plan: QueryPlan, context: JobContext): Promise<TransactionStatus> {
-  for (const step of plan.steps) {
+  for (const [index, step] of plan.steps.entries()) {
+    // Later statements share the implicit transaction with what ran before them in the string.
+    const stepContext = index === 0 ? context : { ...context, ownsTransaction: false };
     try {
       context.signal.throwIfAborted();
       if (step.kind === 'relay') {
@@ -24,7 +26,7 @@ export async function runQueryPlan(plan: QueryPlan, context: JobContext): Promis
         const described = await context.upstream.describe(step.call.sql);
         const columns = described.rowDescription === null ? 0 : described.rowDescription.readInt16BE(5);
         const formats = new Array<number>(columns).fill(0);
-        const rows = await resolveAndRun(step.call, described, { parameterTypes: [], parameters: NO_PARAMETERS, formats }, context);
+        const rows = await resolveAndRun(step.call, described, { parameterTypes: [], parameters: NO_PARAMETERS, formats }, stepContext);
         if (described.rowDescription !== null) context.send(described.rowDescription);
         sendRows(rows, context);
       }

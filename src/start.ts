@@ -12,6 +12,9 @@ import { sqlFunctions } from './pgml/sql-functions.js';
 import { loadSqlParser } from './sql/find-calls.js';
 import { proxyVersion } from './version.js';
 import { migrateUrl } from './store/migrate.js';
+import { DeployedModels } from './serving/deployed-models.js';
+import { DeploymentListener } from './serving/deployment-listener.js';
+import { EngineHost } from './serving/engine-host.js';
 
 export interface RunningProxy {
   /** The URL clients should connect to. */
@@ -26,6 +29,7 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
   let cluster: PostgresCluster | null = null;
   let upstreamUrl = config.upstreamUrl;
   let clientUser = '';
+  let stopEngine = (): Promise<void> => Promise.resolve();
   if (upstreamUrl === null) {
     const embedded = await startEmbeddedPostgres(config.dataDir, log);
     cluster = embedded.cluster;
@@ -45,7 +49,16 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
     // The engine's TF.js runtime: best backend installed (or PGML_BACKEND) with its kernel fixes.
     const { backend } = await startRuntime({ log: (event, fields) => log.info(event, fields) });
     const hub = new Hub(hubOptionsFromEnv());
-    const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend, hub: () => hub });
+    const engine = new EngineHost();
+    const deployments = new DeployedModels();
+    // Its own connection (the upstream URL's user): deployments made anywhere reach this cache.
+    const listener = new DeploymentListener(upstreamUrl, deployments, log);
+    listener.start();
+    stopEngine = async () => {
+      await listener.stop();
+      await engine.close();
+    };
+    const interceptor = new PgmlInterceptor({ proxyVersion: proxyVersion(), engineBackend: () => backend, hub: () => hub, engine, deployments });
     const server = new ProxyServer({
       host: config.listenHost,
       port: config.listenPort,
@@ -65,10 +78,12 @@ export async function startProxy(config: StartConfig, log: Logger): Promise<Runn
       server,
       stop: async () => {
         await server.shutdown(config.shutdownGraceMs);
+        await stopEngine();
         await cluster?.stop();
       },
     };
   } catch (error) {
+    await stopEngine();
     await cluster?.stop();
     throw error;
   }

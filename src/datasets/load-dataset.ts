@@ -1,4 +1,5 @@
-import { HubError, type Hub } from '../../engine/hub/index.js';
+import type { Hub } from '../../engine/hub/index.js';
+import { fromHub } from '../hub-errors.js';
 import { ProxyError } from '../../proxy/errors.js';
 import type { JsonValue } from '../../proxy/protocol/pg-types.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
@@ -53,7 +54,7 @@ export async function loadDataset(request: LoadDatasetRequest, context: LoadData
     table = request.source;
     const lang1 = text(kwargs, 'lang1');
     const lang2 = text(kwargs, 'lang2');
-    splits = await fromHub(() => hubDataset(context.hub(), {
+    splits = await fromHub('pgml.load_dataset', () => hubDataset(context.hub(), {
       id: request.source,
       revision: text(kwargs, 'revision'),
       config: request.subset ?? text(kwargs, 'name') ?? (lang1 !== null && lang2 !== null ? `${lang1}-${lang2}` : null),
@@ -74,25 +75,6 @@ export async function loadDataset(request: LoadDatasetRequest, context: LoadData
   table = text(kwargs, 'table') ?? table;
   const rows = await loadTable(context.upstream, { table, columns, files: plan }, (m) => context.notice(m), context.signal);
   return { table: `pgml.${displayIdent(table)}`, rows };
-}
-
-/** SQLSTATEs for hub failures: a user sees what went wrong and what to do (the message says). */
-const HUB_SQLSTATE: Readonly<Record<HubError['kind'], string>> = {
-  'repo-not-found': '42704',
-  'revision-not-found': '42704',
-  'entry-not-found': '42704',
-  unauthorized: '42501',
-  'offline-missing': '58P01',
-  network: '58030',
-};
-
-async function fromHub<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof HubError)) throw error;
-    throw new ProxyError({ severity: 'ERROR', code: HUB_SQLSTATE[error.kind], message: `pgml.load_dataset: ${error.message}` }, { cause: error });
-  }
 }
 
 async function openAll(source: string, splits: readonly SplitFiles[]): Promise<DataFile[]> {

@@ -3,7 +3,7 @@ import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
 import type { DataFile } from './data-file.js';
 import type { DatasetColumn } from './parquet-columns.js';
 import { quoteIdent } from '../sql/identifiers.js';
-import { queryText } from './sql-rows.js';
+import { queryText } from '../store/sql.js';
 
 export interface LoadTarget {
   /** Table name in schema pgml, unquoted (slashes kept: `FiscalNote/billsum`). */

@@ -62,3 +62,20 @@ function mapArray(value: unknown, each: (v: unknown) => ArgValue): ArgValue {
   if (!Array.isArray(value)) return each(value);
   return value.map((v: unknown) => (Array.isArray(v) ? mapArray(v, each) : each(v)));
 }
+
+/** A text argument a STRICT overload received (never NULL by then). */
+export function textArg(args: Args, name: string): string {
+  const value = args[name];
+  if (typeof value !== 'string') throw new Error(`pgml-proxy: argument ${name} should be text, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A text[] argument; a NULL element is the caller's error (one prediction per element). */
+export function textsArg(args: Args, name: string): string[] {
+  const value = args[name];
+  if (!Array.isArray(value)) throw new Error(`pgml-proxy: argument ${name} should be text[], got ${JSON.stringify(value)}`);
+  return value.flat(Infinity).map((item) => {
+    if (typeof item === 'string') return item;
+    throw new ProxyError({ severity: 'ERROR', code: '22004', message: `${name} must not contain NULL elements`, hint: 'Filter them out, e.g. with array_remove(inputs, NULL).' });
+  });
+}

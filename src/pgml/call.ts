@@ -22,6 +22,7 @@ export class PgmlCallHandler implements InterceptedCall {
     const output: Output = await overload.handler(args, {
       signal: context.signal,
       transactionStatus: context.transactionStatus,
+      ownsTransaction: context.ownsTransaction,
       upstream: context.upstream,
       services: this.services,
       notice: (fields) => context.notice({ severity: 'NOTICE', code: '00000', ...fields }),

@@ -3,6 +3,8 @@ import type { TransactionStatus } from '../../proxy/protocol/codes.js';
 import type { JsonValue, PgType, PgValue } from '../../proxy/protocol/pg-types.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
 import type { Hub } from '../../engine/hub/index.js';
+import type { DeployedModels } from '../serving/deployed-models.js';
+import type { EngineHost } from '../serving/engine-host.js';
 
 /**
  * How every pgml.* function is declared: once, as data. The same declaration generates the SQL
@@ -38,6 +40,11 @@ export type Args = Readonly<Record<string, ArgValue>>;
 export interface HandlerContext {
   readonly signal: AbortSignal;
   readonly transactionStatus: TransactionStatus;
+  /**
+   * The call is alone in an implicit transaction: it may commit on `upstream` (sync()) to make
+   * rows visible to other sessions while it runs. False inside BEGIN or after other statements.
+   */
+  readonly ownsTransaction: boolean;
   /** The caller's own upstream session: reads and writes run with the caller's privileges. */
   readonly upstream: UpstreamQueries;
   readonly services: Services;
@@ -51,6 +58,10 @@ export interface Services {
   readonly hub: () => Hub;
   /** The TF.js backend the engine uses (or would use), for pgml.version() and logs. */
   readonly engineBackend: () => string;
+  /** The engine's worker threads: training jobs and the inference worker. */
+  readonly engine: EngineHost;
+  /** Which model serves each project (cached, invalidated by deployments anywhere). */
+  readonly deployments: DeployedModels;
 }
 
 /**

@@ -3,6 +3,7 @@ import { embed } from './functions/embed.js';
 import { generate } from './functions/generate.js';
 import { loadDataset } from './functions/load-dataset.js';
 import { predictBatch } from './functions/predict-batch.js';
+import { predictLabel } from './functions/predict-label.js';
 import { predictProba } from './functions/predict-proba.js';
 import { predict } from './functions/predict.js';
 import { transform } from './functions/transform.js';
@@ -17,6 +18,7 @@ export const PGML_FUNCTIONS: readonly PgmlFunction[] = [
   predict,
   predictProba,
   predictBatch,
+  predictLabel,
   generate,
   transform,
   embed,

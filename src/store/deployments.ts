@@ -1,7 +1,7 @@
 import { ProxyError } from '../../proxy/errors.js';
 import type { JsonValue } from '../../proxy/protocol/pg-types.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
-import { queryText } from '../datasets/sql-rows.js';
+import { queryText } from './sql.js';
 import { keyMetric, type Task } from './key-metrics.js';
 
 /**

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { Hub, type HubOptions } from '../../engine/hub/index.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { fixturePath } from '../helpers/paths.js';
-import { pgmlStack, TEST_SERVICES } from '../helpers/pgml.js';
+import { pgmlStack } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import type { TestProxy } from '../helpers/proxy.js';
 
@@ -32,7 +32,7 @@ describe('pgml.load_dataset', () => {
       client = new pg.Client({ connectionString: proxy.url() });
       await client.connect();
     },
-    { ...TEST_SERVICES, hub: () => new Hub(hubOptions) },
+    { hub: () => new Hub(hubOptions) },
   );
   after(async () => {
     await server.close();

@@ -68,10 +68,10 @@ describe('pgml.* calls in the extended query protocol', () => {
       results.map((r) => r.rows[0] as unknown),
       [{ a: 1 }, { version: VERSION }, { c: 3 }],
     );
-    // The arguments reach the handler, which says it is not implemented yet.
+    // The arguments reach the handler, which looks the project up.
     await assert.rejects(client.query('SELECT pgml.predict($1, $2)', ['IMDB Review Sentiment', 'I love SQL']), (error: pg.DatabaseError) => {
-      assert.equal(error.code, '0A000');
-      assert.match(error.message, /pgml\.predict\(\) is not implemented yet/);
+      assert.equal(error.code, '42704');
+      assert.match(error.message, /Project named `IMDB Review Sentiment` does not exist/);
       return true;
     });
     // predict is STRICT, as in PostgresML: a NULL argument gives NULL without running it.

@@ -23,7 +23,7 @@ describe('pgml.* calls in the simple query protocol (psql)', () => {
 
   it('lists the functions with \\df pgml.*', async () => {
     const { stdout } = await psql(proxy.url(), ['-c', '\\df pgml.*']);
-    for (const name of ['deploy', 'embed', 'generate', 'load_dataset', 'predict', 'predict_batch', 'predict_proba', 'transform', 'tune', 'version']) {
+    for (const name of ['deploy', 'embed', 'generate', 'load_dataset', 'predict', 'predict_batch', 'predict_label', 'predict_proba', 'transform', 'tune', 'version']) {
       assert.match(stdout, new RegExp(`^pgml\\|${name}\\|`, 'm'), `${name} missing from:\n${stdout}`);
     }
     assert.match(stdout, /^pgml\|tune\|TABLE\(status text, task text, algorithm text, deployed boolean\)\|project_name text, task text DEFAULT NULL::text, .*test_sampling pgml\.sampling DEFAULT 'stratified'::pgml\.sampling/m);
@@ -78,8 +78,8 @@ describe('pgml.* calls in the simple query protocol (psql)', () => {
   });
 
   it('says clearly which functions are not implemented yet (0A000) and the session goes on', async () => {
-    const { stdout, stderr } = await query("SELECT * FROM pgml.tune('IMDB Review Sentiment', task => 'text-classification', relation_name => 'pgml.imdb', y_column_name => 'label');\nSELECT 5;\n");
-    assert.match(stderr, /ERROR: {2}0A000: pgml\.tune\(\) is not implemented yet in pgml-proxy/);
+    const { stdout, stderr } = await query("SELECT pgml.embed('intfloat/e5-small', 'hello');\nSELECT 5;\n");
+    assert.match(stderr, /ERROR: {2}0A000: pgml\.embed\(\) is not implemented yet in pgml-proxy/);
     assert.equal(stdout, '5\n');
   });
 

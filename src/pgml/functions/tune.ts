@@ -1,7 +1,33 @@
 import { PG } from '../../../proxy/protocol/pg-types.js';
-import { notImplemented } from '../not-implemented.js';
+import { ProxyError } from '../../../proxy/errors.js';
+import { runTune } from '../../tune/run.js';
+import type { Sampling } from '../../tune/split.js';
 import { SQL } from '../param-types.js';
-import type { PgmlFunction } from '../registry-types.js';
+import type { Args, Handler, PgmlFunction } from '../registry-types.js';
+
+const handler: Handler = (args, context) => {
+  const projectName = text(args, 'project_name');
+  if (projectName === null || projectName.trim() === '') {
+    throw new ProxyError({ severity: 'ERROR', code: '22004', message: 'pgml.tune needs a project_name' });
+  }
+  return runTune({
+    projectName,
+    task: text(args, 'task'),
+    relationName: text(args, 'relation_name'),
+    yColumnName: text(args, 'y_column_name'),
+    modelName: text(args, 'model_name'),
+    hyperparams: args.hyperparams ?? null,
+    testSize: typeof args.test_size === 'number' ? args.test_size : 0.25,
+    testSampling: (text(args, 'test_sampling') ?? 'stratified') as Sampling,
+    automaticDeploy: args.automatic_deploy !== false,
+    materializeSnapshot: args.materialize_snapshot === true,
+  }, context);
+};
+
+function text(args: Args, name: string): string | null {
+  const value = args[name];
+  return typeof value === 'string' ? value : null;
+}
 
 export const tune: PgmlFunction = {
   name: 'tune',
@@ -30,7 +56,7 @@ export const tune: PgmlFunction = {
           { name: 'deployed', type: PG.bool },
         ],
       },
-      handler: notImplemented('tune', 'fine-tuning engine'),
+      handler,
     },
   ],
 };

@@ -8,3 +8,10 @@ export async function queryText(upstream: UpstreamQueries, sql: string, values: 
   });
   return output.rows.map((row) => decodeDataRow(row, 0, row.length).map((v) => (v === null ? null : v.toString('utf8'))));
 }
+
+/** The first column of the first row, which the statement must return (an INSERT ... RETURNING id). */
+export async function queryValue(upstream: UpstreamQueries, sql: string, values: readonly (string | null)[] = []): Promise<string> {
+  const value = (await queryText(upstream, sql, values))[0]?.[0];
+  if (value === undefined || value === null) throw new Error(`pgml-proxy: no value from ${sql.split('\n')[0] ?? sql}`);
+  return value;
+}

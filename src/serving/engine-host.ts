@@ -1,0 +1,145 @@
+/**
+ * The engine's worker threads, as the proxy uses them: each training job in a worker of its own
+ * (stopped afterwards, so its wasm heap is freed and a cancel can stop it at once), one at a time
+ * by default since a job already takes the machine's cores; and one long-lived inference worker
+ * holding the deployed models most recently used.
+ */
+import { EngineWorker, type RequestOptions } from '../../engine/worker/client.js';
+import type { WorkerRequest, WorkerResults } from '../../engine/worker/protocol.js';
+
+export type TuneClassifierRequest = Extract<WorkerRequest, { kind: 'tune-classifier' }>['request'];
+
+export interface EngineHostOptions {
+  /** Training jobs that may run at once; later ones wait their turn. */
+  readonly trainingSlots?: number;
+  /** Models the inference worker keeps loaded; the least recently used goes first. */
+  readonly cachedModels?: number;
+  readonly startWorker?: () => Promise<EngineWorker>;
+}
+
+export interface Classified {
+  readonly labels: readonly string[];
+  readonly probabilities: readonly (readonly number[])[];
+}
+
+export class EngineHost {
+  private readonly trainingSlots: number;
+  private readonly cachedModels: number;
+  private readonly startWorker: () => Promise<EngineWorker>;
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+  private readonly training = new Set<EngineWorker>();
+  private inference: Promise<EngineWorker> | null = null;
+  /** key → labels, in least-recently-used order (Map keeps insertion order). */
+  private readonly loaded = new Map<string, Promise<readonly string[]>>();
+  private closed = false;
+
+  constructor(options: EngineHostOptions = {}) {
+    this.trainingSlots = options.trainingSlots ?? 1;
+    this.cachedModels = options.cachedModels ?? 3;
+    this.startWorker = options.startWorker ?? (() => EngineWorker.start());
+  }
+
+  /** True when a new job would have to wait for another to finish. */
+  get trainingBusy(): boolean {
+    return this.running >= this.trainingSlots;
+  }
+
+  async tuneClassifier(request: TuneClassifierRequest, options: RequestOptions): Promise<WorkerResults['tune-classifier']> {
+    await this.slot(options.signal);
+    let worker: EngineWorker | null = null;
+    try {
+      options.signal?.throwIfAborted();
+      worker = await this.startWorker();
+      this.training.add(worker);
+      return await worker.request({ kind: 'tune-classifier', request }, options);
+    } finally {
+      if (worker !== null) {
+        this.training.delete(worker);
+        await worker.terminate();
+      }
+      this.release();
+    }
+  }
+
+  /** Class probabilities from the stored model `key`, loading its files into the inference worker first when needed. */
+  async classify(key: string, files: () => Promise<Map<string, Buffer>>, texts: readonly string[], batchSize = 32): Promise<Classified> {
+    const worker = await this.inferenceWorker();
+    const labels = await this.load(worker, key, files);
+    const { probabilities } = await worker.request({ kind: 'classify', key, texts, batchSize });
+    return { labels, probabilities };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = [...this.training];
+    const inference = this.inference;
+    this.inference = null;
+    await Promise.all(workers.map((w) => w.terminate()));
+    if (inference !== null) await inference.then((w) => w.terminate(), () => undefined);
+  }
+
+  private load(worker: EngineWorker, key: string, files: () => Promise<Map<string, Buffer>>): Promise<readonly string[]> {
+    let labels = this.loaded.get(key);
+    if (labels !== undefined) {
+      this.loaded.delete(key); // re-inserted below: now the most recently used
+    } else {
+      labels = files()
+        .then((map) => worker.request({ kind: 'load-classifier', key, files: [...map].map(([name, bytes]) => [name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const) }))
+        .then((result) => result.labels);
+      labels.catch(() => this.loaded.delete(key)); // a failed load is retried by the next call
+    }
+    this.loaded.set(key, labels);
+    for (const old of [...this.loaded.keys()].slice(0, Math.max(0, this.loaded.size - this.cachedModels))) {
+      this.loaded.delete(old);
+      void worker.request({ kind: 'unload', key: old }).catch(() => undefined);
+    }
+    return labels;
+  }
+
+  private inferenceWorker(): Promise<EngineWorker> {
+    if (this.closed) return Promise.reject(new Error('the engine is shutting down'));
+    const current = this.inference;
+    if (current !== null) {
+      return current.then((worker) => {
+        if (worker.alive) return worker;
+        // It died (e.g. out of wasm memory): what it had loaded is gone with it.
+        if (this.inference === current) this.inference = null;
+        return this.inferenceWorker();
+      });
+    }
+    this.loaded.clear();
+    const started = this.startWorker();
+    this.inference = started;
+    started.catch(() => {
+      if (this.inference === started) this.inference = null;
+    });
+    return started;
+  }
+
+  private slot(signal: AbortSignal | undefined): Promise<void> {
+    if (this.running < this.trainingSlots) {
+      this.running += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const take = (): void => {
+        signal?.removeEventListener('abort', abort);
+        this.running += 1;
+        resolve();
+      };
+      const abort = (): void => {
+        const at = this.queue.indexOf(take);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      this.queue.push(take);
+    });
+  }
+
+  private release(): void {
+    this.running -= 1;
+    this.queue.shift()?.();
+  }
+}

@@ -39,7 +39,11 @@ export function modelFilesToFetch(files: readonly string[]): string[] {
 
 /** Downloads (or finds in the cache) what the model needs; returns the snapshot folder. */
 export async function modelFolder(hub: Hub, repo: RepoRef, options: ModelFolderOptions = {}): Promise<string> {
-  const listed = await hub.listFiles(repo, '', options.signal);
+  // One commit for every file (a branch moving mid-download cannot mix two versions), and files
+  // already cached for it are found without asking the hub again.
+  const { sha } = await hub.resolveRevision(repo, options.signal);
+  const pinned: RepoRef = { ...repo, revision: sha };
+  const listed = await hub.listFiles(pinned, '', options.signal);
   const sizes = new Map(listed.map((f) => [f.path, f.size]));
   const wanted = modelFilesToFetch(listed.map((f) => f.path));
   const missing = (file: string): HubError =>
@@ -49,7 +53,7 @@ export async function modelFolder(hub: Hub, repo: RepoRef, options: ModelFolderO
   const folders = new Set<string>();
   for (const file of wanted) {
     options.onFile?.(file, sizes.get(file) ?? 0);
-    folders.add(path.dirname(await hub.download(repo, file, options)));
+    folders.add(path.dirname(await hub.download(pinned, file, options)));
   }
   const [folder] = folders;
   if (folder === undefined || folders.size !== 1) throw new Error(`${repo.id}: the model's files are not in one cache snapshot`);

@@ -40,9 +40,9 @@ export class EngineWorker {
     worker.on('exit', (code) => this.stop(new Error(`the engine worker exited (code ${code})`)));
   }
 
-  /** A new worker, once its TF.js runtime is ready. */
-  static start(): Promise<EngineWorker> {
-    const worker = new Worker(WORKER_SCRIPT);
+  /** A new worker, once its TF.js runtime is ready. Training workers run at a lower priority. */
+  static start(role: 'training' | 'inference'): Promise<EngineWorker> {
+    const worker = new Worker(WORKER_SCRIPT, { workerData: { role } });
     return new Promise((resolve, reject) => {
       const failed = (error: Error): void => reject(new Error(`the engine worker did not start: ${error.message}`, { cause: error }));
       const exited = (code: number): void => failed(new Error(`exit code ${code}`));

@@ -4,9 +4,9 @@
  * replaced without touching anything else. Answers the requests of protocol.ts one at a time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, totalmem } from 'node:os';
+import { setPriority, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { fineTuneClassifier } from '../classify/fine-tune.js';
 import { predictTexts, type ClassifierParts } from '../classify/predict.js';
 import { loadModelFromFolder, writeModelFiles } from '../models/save/index.js';
@@ -17,6 +17,10 @@ import type { FromWorker, ToWorker, WorkerEvent, WorkerResults } from './protoco
 
 const port = parentPort;
 if (port === null) throw new Error('engine/worker/worker.js runs as a worker thread');
+// Training takes every cycle it gets: at a lower priority (Linux nice is per thread) it yields to
+// the proxy's own event loop, so other clients' queries stay fast while a model trains. From the
+// start: compiling the wasm backend is already heavy work.
+if ((workerData as { role?: string } | null)?.role === 'training') lowerPriority();
 
 const runtime = await startRuntime();
 const memoryBudget = runtime.backend === 'wasm' ? WASM_HEAP_BUDGET : totalmem() / 2;
@@ -86,6 +90,15 @@ async function loadClassifier(files: readonly (readonly [string, Uint8Array])[])
     return { config: model.config, params: model.params, tokenizer: await loadTokenizer(folder) };
   } finally {
     await rm(folder, { recursive: true, force: true });
+  }
+}
+
+function lowerPriority(): void {
+  const TRAINING_NICE = 10;
+  try {
+    setPriority(TRAINING_NICE);
+  } catch {
+    // Not permitted here (some containers): training then competes at normal priority.
   }
 }
 

@@ -14,7 +14,7 @@ export interface EngineHostOptions {
   readonly trainingSlots?: number;
   /** Models the inference worker keeps loaded; the least recently used goes first. */
   readonly cachedModels?: number;
-  readonly startWorker?: () => Promise<EngineWorker>;
+  readonly startWorker?: (role: 'training' | 'inference') => Promise<EngineWorker>;
 }
 
 export interface Classified {
@@ -25,7 +25,7 @@ export interface Classified {
 export class EngineHost {
   private readonly trainingSlots: number;
   private readonly cachedModels: number;
-  private readonly startWorker: () => Promise<EngineWorker>;
+  private readonly startWorker: (role: 'training' | 'inference') => Promise<EngineWorker>;
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private readonly training = new Set<EngineWorker>();
@@ -37,7 +37,7 @@ export class EngineHost {
   constructor(options: EngineHostOptions = {}) {
     this.trainingSlots = options.trainingSlots ?? 1;
     this.cachedModels = options.cachedModels ?? 3;
-    this.startWorker = options.startWorker ?? (() => EngineWorker.start());
+    this.startWorker = options.startWorker ?? ((role) => EngineWorker.start(role));
   }
 
   /** True when a new job would have to wait for another to finish. */
@@ -50,7 +50,7 @@ export class EngineHost {
     let worker: EngineWorker | null = null;
     try {
       options.signal?.throwIfAborted();
-      worker = await this.startWorker();
+      worker = await this.startWorker('training');
       this.training.add(worker);
       return await worker.request({ kind: 'tune-classifier', request }, options);
     } finally {
@@ -109,7 +109,7 @@ export class EngineHost {
       });
     }
     this.loaded.clear();
-    const started = this.startWorker();
+    const started = this.startWorker('inference');
     this.inference = started;
     started.catch(() => {
       if (this.inference === started) this.inference = null;

@@ -67,6 +67,11 @@ export class TuneProgress {
     });
   }
 
+  /** Waits for the queued writes, whatever became of them (before the session is used for anything else). */
+  async settle(): Promise<void> {
+    await this.writes;
+  }
+
   /** Waits for the queued writes; throws the first one that failed. */
   async flush(): Promise<void> {
     await this.writes;

@@ -10,6 +10,7 @@ import { isLocalModel, modelFolder } from '../../engine/hub/index.js';
 import { HyperparamError, parseHyperparams, redactSecrets, type Hyperparams } from '../../engine/train/hyperparams.js';
 import { failUpstreamTransaction } from '../../proxy/call-runner.js';
 import { ProxyError } from '../../proxy/errors.js';
+import { UpstreamError } from '../../proxy/upstream-queries.js';
 import type { JsonValue, PgValue } from '../../proxy/protocol/pg-types.js';
 import type { HandlerContext } from '../pgml/registry-types.js';
 import { fromHub } from '../hub-errors.js';
@@ -110,6 +111,7 @@ export async function runTune(args: TuneArgs, context: HandlerContext): Promise<
     if (!args.automaticDeploy) notice('Automatic deployment disabled via configuration.');
     if (context.ownsTransaction) await upstream.sync(); // files, metrics, status and deployment commit together
   } catch (error) {
+    await progress.settle(); // the session runs one statement at a time: let a progress row finish first
     await markFailed(context, projectRow.id, modelId, error);
     throw error;
   }
@@ -200,17 +202,22 @@ async function deployIfBetter(context: HandlerContext, project: { readonly id: b
 async function markFailed(context: HandlerContext, projectId: bigint, modelId: bigint, error: unknown): Promise<void> {
   if (!context.ownsTransaction) return;
   const { upstream } = context;
-  try {
-    await failUpstreamTransaction(upstream, error);
-    await upstream.sync();
-    await setModelStatus(upstream, modelId, 'failed');
-    const message = context.signal.aborted ? 'canceled' : error instanceof Error ? error.message : String(error);
-    await insertLog(upstream, projectId, modelId, { error: message, timestamp: new Date().toISOString() });
-    await upstream.sync();
-  } catch {
-    // The upstream session is gone (or failing): the row stays in_progress, which is the truth
-    // as far as the database can tell.
+  const message = context.signal.aborted ? 'canceled' : error instanceof Error ? error.message : String(error);
+  // Twice at most: a cancel forwarded to the server for a progress write may land on the first try.
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      await failUpstreamTransaction(upstream, error);
+      await upstream.sync();
+      await setModelStatus(upstream, modelId, 'failed');
+      await insertLog(upstream, projectId, modelId, { error: message, timestamp: new Date().toISOString() });
+      await upstream.sync();
+      return;
+    } catch (failure) {
+      if (!(failure instanceof UpstreamError && failure.code === '57014')) break;
+      await upstream.sync().catch(() => undefined);
+    }
   }
+  // The upstream session is gone or failing: the row stays in_progress, which is all the database can know.
 }
 
 function pick(data: TextDataset, rows: Split['train']): { texts: string[]; labels: number[] } {

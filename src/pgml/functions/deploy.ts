@@ -18,10 +18,12 @@ function nullArgument(name: string): ProxyError {
   return new ProxyError({ severity: 'ERROR', code: '22004', message: `pgml.deploy: ${name} must not be NULL` });
 }
 
-async function deployModel(context: HandlerContext, deployment: NewDeployment): Promise<void> {
+async function deployModel(context: HandlerContext, deployment: NewDeployment, projectName: string): Promise<void> {
   // PostgresML says this too; the id is what pgml.deployed_models will show.
   context.notice({ message: `Deploying model id: ${deployment.modelId}` });
   await recordDeployment(context.upstream, deployment);
+  // Every proxy hears of it through NOTIFY once it commits; this one needs no round trip for that.
+  context.services.deployments.invalidate(projectName);
 }
 
 /** pgml.deploy(project_name, strategy, algorithm): a strategy picks the model. */
@@ -33,7 +35,7 @@ const byStrategy: Handler = async (args, context) => {
   const project = await findProject(context.upstream, name);
   const algorithm = typeof args.algorithm === 'string' ? args.algorithm : null;
   const candidate = await selectCandidate(context.upstream, project, strategy, algorithm);
-  await deployModel(context, { projectId: project.id, modelId: candidate.modelId, strategy });
+  await deployModel(context, { projectId: project.id, modelId: candidate.modelId, strategy }, project.name);
   return [[project.name, strategy, candidate.algorithm] satisfies PgValue[]];
 };
 
@@ -59,7 +61,7 @@ const byId: Handler = async (args, context) => {
       hint: `Deploy another model of project \`${model.project.name}\`, or train a new one with pgml.tune.`,
     });
   }
-  await deployModel(context, { projectId: model.project.id, modelId, strategy: 'specific' });
+  await deployModel(context, { projectId: model.project.id, modelId, strategy: 'specific' }, model.project.name);
   return [[model.project.name, 'specific', model.algorithm] satisfies PgValue[]];
 };
 

@@ -88,7 +88,8 @@ describe('pgml.tune with other sessions, and serving', () => {
     const other = await connect();
     let done = false;
     const tuning = tuner
-      .query(`SELECT * FROM pgml.tune('Watched', task => 'text-classification', relation_name => 'reviews', y_column_name => 'label', ${TRAIN})`)
+      // With a parameter: the extended protocol, where the proxy must see the call owns its transaction too.
+      .query(`SELECT * FROM pgml.tune($1, task => 'text-classification', relation_name => 'reviews', y_column_name => 'label', ${TRAIN})`, ['Watched'])
       .finally(() => (done = true));
     // Two loops at once: one samples another client's round trips, one watches from a third session.
     const latencies: number[] = [];

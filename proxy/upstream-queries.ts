@@ -48,6 +48,11 @@ export interface QueryOptions {
   readonly resultFormats?: readonly number[];
   /** Relay the result messages to the client instead of collecting them. */
   readonly relay?: boolean;
+  /**
+   * Receives each DataRow message (type byte and length included) instead of collecting it:
+   * `buf[start, end)` is only valid during the call (it is the socket's buffer), so copy what you keep.
+   */
+  readonly onRow?: (buf: Buffer, start: number, end: number) => void;
 }
 
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c'
@@ -67,6 +72,7 @@ const NO_PARAMETERS: BoundParameters = { formats: [], values: [] };
 interface Pending {
   readonly kind: 'describe' | 'query' | 'sync' | 'copy';
   readonly relay: boolean;
+  readonly onRow: QueryOptions['onRow'];
   parameterDescription: Buffer | null;
   rowDescription: Buffer | null;
   readonly rows: Buffer[];
@@ -109,7 +115,7 @@ export class UpstreamQueries {
 
   /** Parse + Describe: PostgreSQL's own analysis of `sql` (parameter and result types, errors). */
   describe(sql: string, parameterTypes: readonly number[] = []): Promise<Described> {
-    return this.start('describe', false, [
+    return this.start('describe', false, undefined, [
       encodeClose('S', STATEMENT),
       encodeParse(STATEMENT, sql, parameterTypes),
       encodeDescribe('S', STATEMENT),
@@ -120,7 +126,7 @@ export class UpstreamQueries {
   query(sql: string, options: QueryOptions = {}): Promise<QueryOutput> {
     // Closing the statement does not close a named portal made from it: close both first, and
     // the portal after (its CloseComplete marks the end of this query's answers).
-    return this.start('query', options.relay === true, [
+    return this.start('query', options.relay === true, options.onRow, [
       encodeClose('S', STATEMENT),
       encodeClose('P', PORTAL),
       encodeParse(STATEMENT, sql, options.parameterTypes ?? []),
@@ -140,7 +146,7 @@ export class UpstreamQueries {
   async copyIn(sql: string, chunks: AsyncIterable<Buffer>): Promise<string> {
     let ready: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (ready = resolve));
-    const done = this.start('copy', false, [
+    const done = this.start('copy', false, undefined, [
       encodeClose('S', STATEMENT),
       encodeClose('P', PORTAL),
       encodeParse(STATEMENT, sql, []),
@@ -168,7 +174,7 @@ export class UpstreamQueries {
 
   /** Ends the group (commits an implicit transaction); resolves to the transaction status. */
   sync(): Promise<TransactionStatus> {
-    return this.start('sync', false, [SYNC]) as Promise<TransactionStatus>;
+    return this.start('sync', false, undefined, [SYNC]) as Promise<TransactionStatus>;
   }
 
   /** Feeds a backend message while busy; returns false when it was not for this runner. */
@@ -199,6 +205,7 @@ export class UpstreamQueries {
       }
       case Backend.DataRow:
         if (p.relay) this.toClient(buf, start, end);
+        else if (p.onRow !== undefined) p.onRow(buf, start, end);
         else p.rows.push(Buffer.from(buf.subarray(start, end)));
         return true;
       case Backend.CommandComplete:
@@ -245,6 +252,7 @@ export class UpstreamQueries {
   private start(
     kind: Pending['kind'],
     relay: boolean,
+    onRow: QueryOptions['onRow'],
     messages: readonly Buffer[],
     copyReady?: () => void,
   ): Promise<Described | QueryOutput | TransactionStatus> {
@@ -255,7 +263,7 @@ export class UpstreamQueries {
     }
     return new Promise((resolve, reject) => {
       this.completedTag = null;
-      this.pending = { kind, relay, parameterDescription: null, rowDescription: null, rows: [], resolve, reject, ...(copyReady ? { copyReady } : {}) };
+      this.pending = { kind, relay, onRow, parameterDescription: null, rowDescription: null, rows: [], resolve, reject, ...(copyReady ? { copyReady } : {}) };
       this.write(Buffer.concat(messages));
     });
   }

@@ -2,12 +2,18 @@
  * The messages between the proxy and an engine worker thread. Every request carries an id; the
  * worker answers it with any number of events, then exactly one result or error.
  */
+import type { LabelKind, SplitRequest } from '../classify/dataset.js';
 import type { ClassifierTuneRequest } from '../classify/fine-tune.js';
 import type { LogEntry, StepReport } from '../train/loop.js';
 
 export type WorkerRequest =
-  /** The worker sets the memory budget of its own backend. */
-  | { readonly kind: 'tune-classifier'; readonly request: Omit<ClassifierTuneRequest, 'memoryBudget'> }
+  /**
+   * The (text, label) rows of a training relation, as the DataRow messages PostgreSQL sent
+   * (transferred, not copied): decoded, filtered and split here, kept for tune-classifier.
+   */
+  | { readonly kind: 'load-text-dataset'; readonly chunks: readonly Uint8Array[]; readonly labelKind: LabelKind; readonly split: SplitRequest }
+  /** Trains on the loaded dataset; the worker sets the memory budget of its own backend. */
+  | { readonly kind: 'tune-classifier'; readonly request: Omit<ClassifierTuneRequest, 'memoryBudget' | 'labels' | 'train' | 'test'> }
   /** Loads a stored model (its files by name) under an id, for classify. */
   | { readonly kind: 'load-classifier'; readonly key: string; readonly files: readonly (readonly [string, Uint8Array])[] }
   | { readonly kind: 'classify'; readonly key: string; readonly texts: readonly string[]; readonly batchSize: number }
@@ -31,6 +37,14 @@ export interface WorkerResults {
     readonly samplesPerSecond: number;
   };
   readonly 'load-classifier': { readonly labels: readonly string[] };
+  readonly 'load-text-dataset': {
+    readonly classes: readonly string[];
+    readonly rows: number;
+    readonly train: number;
+    readonly test: number;
+    readonly read: number;
+    readonly skipped: { readonly noLabel: number; readonly noText: number };
+  };
   readonly classify: { readonly probabilities: readonly (readonly number[])[] };
   readonly unload: null;
   readonly loaded: { readonly keys: readonly string[] };

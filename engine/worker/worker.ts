@@ -7,13 +7,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { setPriority, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { fineTuneClassifier } from '../classify/fine-tune.js';
+import { splitDataset, textDataset, type TextDataset } from '../classify/dataset.js';
+import { fineTuneClassifier, type LabelledTexts } from '../classify/fine-tune.js';
+import type { Split } from '../train/split.js';
 import { predictTexts, type ClassifierParts } from '../classify/predict.js';
 import { loadModelFromFolder, writeModelFiles } from '../models/save/index.js';
 import { startRuntime } from '../runtime/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { WASM_HEAP_BUDGET } from '../train/memory.js';
 import type { FromWorker, ToWorker, WorkerEvent, WorkerResults } from './protocol.js';
+import { transferable } from './transfer.js';
 
 const port = parentPort;
 if (port === null) throw new Error('engine/worker/worker.js runs as a worker thread');
@@ -25,6 +28,8 @@ if ((workerData as { role?: string } | null)?.role === 'training') lowerPriority
 const runtime = await startRuntime();
 const memoryBudget = runtime.backend === 'wasm' ? WASM_HEAP_BUDGET : totalmem() / 2;
 const classifiers = new Map<string, ClassifierParts>();
+/** A training worker's rows, between load-text-dataset and tune-classifier. */
+let loadedDataset: { readonly data: TextDataset; readonly split: Split } | null = null;
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
@@ -32,8 +37,21 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 async function handle(message: ToWorker, emit: (event: WorkerEvent) => void): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
   switch (message.kind) {
+    case 'load-text-dataset': {
+      const data = textDataset(message.chunks, message.labelKind);
+      const split = splitDataset(data, message.split);
+      loadedDataset = { data, split };
+      const value: WorkerResults['load-text-dataset'] = {
+        classes: data.classes, rows: data.texts.length, train: split.train.length, test: split.test.length, read: data.read, skipped: data.skipped,
+      };
+      return { value, transfer: [] };
+    }
     case 'tune-classifier': {
-      const result = await fineTuneClassifier({ ...message.request, memoryBudget }, {
+      if (loadedDataset === null) throw new Error('tune-classifier needs load-text-dataset first');
+      const { data, split } = loadedDataset;
+      const pick = (rows: readonly number[]): LabelledTexts => ({ texts: rows.map((i) => data.texts[i] ?? ''), labels: rows.map((i) => data.labels[i] ?? 0) });
+      const request = { ...message.request, memoryBudget, labels: data.classes, train: pick(split.train), test: pick(split.test) };
+      const result = await fineTuneClassifier(request, {
         notice: (text) => emit({ kind: 'notice', message: text }),
         onStep: (report) => emit({ kind: 'step', report }),
         onLog: (entry) => emit({ kind: 'log', entry }),
@@ -100,15 +118,6 @@ function lowerPriority(): void {
   } catch {
     // Not permitted here (some containers): training then competes at normal priority.
   }
-}
-
-/** Whole buffers only: a view into a shared pool cannot be transferred. */
-function transferable(views: readonly Uint8Array[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const view of views) {
-    if (view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) buffers.add(view.buffer);
-  }
-  return [...buffers];
 }
 
 // One request at a time: TF.js work is synchronous anyway, and order keeps memory predictable.

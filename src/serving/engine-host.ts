@@ -4,10 +4,20 @@
  * by default since a job already takes the machine's cores; and one long-lived inference worker
  * holding the deployed models most recently used.
  */
-import { EngineWorker, type RequestOptions } from '../../engine/worker/client.js';
-import type { WorkerRequest, WorkerResults } from '../../engine/worker/protocol.js';
+import type { LabelKind, SplitRequest } from '../../engine/classify/dataset.js';
+import { EngineWorker } from '../../engine/worker/client.js';
+import type { WorkerEvent, WorkerRequest, WorkerResults } from '../../engine/worker/protocol.js';
+import { transferable } from '../../engine/worker/transfer.js';
 
 export type TuneClassifierRequest = Extract<WorkerRequest, { kind: 'tune-classifier' }>['request'];
+
+/** One training job's worker: its rows first, then the training. */
+export interface TrainingJob {
+  /** `chunks` (DataRow messages of text and label) are moved to the worker, not copied. */
+  loadTextDataset(chunks: readonly Uint8Array[], labelKind: LabelKind, split: SplitRequest): Promise<WorkerResults['load-text-dataset']>;
+  tuneClassifier(request: TuneClassifierRequest, onEvent: (event: WorkerEvent) => void): Promise<WorkerResults['tune-classifier']>;
+  close(): Promise<void>;
+}
 
 export interface EngineHostOptions {
   /** Training jobs that may run at once; later ones wait their turn. */
@@ -45,21 +55,35 @@ export class EngineHost {
     return this.running >= this.trainingSlots;
   }
 
-  async tuneClassifier(request: TuneClassifierRequest, options: RequestOptions): Promise<WorkerResults['tune-classifier']> {
-    await this.slot(options.signal);
-    let worker: EngineWorker | null = null;
+  /**
+   * A worker for one training job, once a training slot is free (NOTICE-worthy: `trainingBusy`).
+   * The job owns the worker until close(), which stops it and frees the slot; aborting `signal`
+   * stops the worker at once, whatever it is doing.
+   */
+  async trainingJob(signal: AbortSignal): Promise<TrainingJob> {
+    await this.slot(signal);
+    let worker: EngineWorker;
     try {
-      options.signal?.throwIfAborted();
+      signal.throwIfAborted();
       worker = await this.startWorker('training');
-      this.training.add(worker);
-      return await worker.request({ kind: 'tune-classifier', request }, options);
-    } finally {
-      if (worker !== null) {
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+    this.training.add(worker);
+    let closed = false;
+    return {
+      loadTextDataset: (chunks, labelKind, split) =>
+        worker.request({ kind: 'load-text-dataset', chunks, labelKind, split }, { signal, transfer: transferable(chunks) }),
+      tuneClassifier: (request, onEvent) => worker.request({ kind: 'tune-classifier', request }, { signal, onEvent }),
+      close: async () => {
+        if (closed) return;
+        closed = true;
         this.training.delete(worker);
         await worker.terminate();
-      }
-      this.release();
-    }
+        this.release();
+      },
+    };
   }
 
   /** Class probabilities from the stored model `key`, loading its files into the inference worker first when needed. */

@@ -1,53 +1,43 @@
 /**
- * The rows a text classifier trains on, read from the relation on the caller's session: the
- * text and the label of every row, rows without a label left out (NULL, or -1: Hugging Face's
- * "no label", e.g. imdb's unsupervised split), labels mapped to class indices.
+ * The training rows, read on the caller's session and handed to the engine worker as the
+ * DataRow messages PostgreSQL sent, packed into large chunks: the proxy's event loop copies bytes
+ * and never builds a string per row, so a 100k-row table does not stall other clients (the
+ * worker decodes, filters and splits them).
  */
-import { ProxyError } from '../../proxy/errors.js';
 import type { UpstreamQueries } from '../../proxy/upstream-queries.js';
+import type { LabelKind } from '../../engine/classify/dataset.js';
 import { quoteIdent } from '../sql/identifiers.js';
-import { queryText } from '../store/sql.js';
 import type { Column } from './relation.js';
 
-export interface TextDataset {
-  readonly texts: readonly string[];
-  /** Class index per row. */
-  readonly labels: readonly number[];
-  /** Class names by index: integer labels in numeric order, others in text order. */
-  readonly classes: readonly string[];
-  readonly skipped: { readonly noLabel: number; readonly noText: number };
-}
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** The SELECT that reads the training rows; also what a materialized snapshot copies. */
+/** The SELECT that reads the training rows (text, label) in the relation's order; also what a materialized snapshot copies. */
 export function datasetSelect(source: string, text: Column, label: Column): string {
   return `SELECT ${quoteIdent(text.name)}::text AS ${quoteIdent(text.name)}, ${quoteIdent(label.name)}::text AS ${quoteIdent(label.name)} FROM ${source}`;
 }
 
-export async function readTextDataset(upstream: UpstreamQueries, source: string, text: Column, label: Column): Promise<TextDataset> {
-  const rows = await queryText(upstream, datasetSelect(source, text, label));
-  const texts: string[] = [];
-  const raw: string[] = [];
-  let noLabel = 0;
-  let noText = 0;
-  for (const [value, labelValue] of rows) {
-    if (labelValue === null || labelValue === undefined || (label.kind === 'integer' && labelValue === '-1')) noLabel += 1;
-    else if (value === null || value === undefined) noText += 1;
-    else {
-      texts.push(value);
-      raw.push(labelValue);
-    }
-  }
-  const classes = [...new Set(raw)].sort(label.kind === 'integer' ? (a, b) => Number(a) - Number(b) : undefined);
-  if (classes.length < 2) {
-    throw new ProxyError({
-      severity: 'ERROR',
-      code: '22023',
-      message: classes.length === 0
-        ? `${source} has no labelled rows to train on`
-        : `column "${label.name}" of ${source} has a single distinct label (${classes[0] ?? ''}); a classifier needs at least two`,
-      detail: `${rows.length} rows read; ${noLabel} without a label, ${noText} without text.`,
-    });
-  }
-  const index = new Map(classes.map((c, i) => [c, i]));
-  return { texts, labels: raw.map((c) => index.get(c) ?? -1), classes, skipped: { noLabel, noText } };
+export function labelKind(label: Column): LabelKind {
+  return label.kind === 'integer' || label.kind === 'boolean' ? label.kind : 'text';
+}
+
+/** The rows as whole DataRow messages, in chunks of about CHUNK_BYTES (each its own ArrayBuffer, to be transferred). */
+export async function readRowChunks(upstream: UpstreamQueries, source: string, text: Column, label: Column): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let current = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  let used = 0;
+  await upstream.query(datasetSelect(source, text, label), {
+    onRow: (buf, start, end) => {
+      const size = end - start;
+      if (used + size > current.length) {
+        if (used > 0) chunks.push(current.subarray(0, used));
+        current = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, size));
+        used = 0;
+      }
+      buf.copy(current, used, start, end);
+      used += size;
+    },
+  });
+  if (used > 0) chunks.push(current.subarray(0, used));
+  // Whole buffers move between threads without a copy; trim the last partial chunk to its size.
+  return chunks.map((chunk) => (chunk.byteLength === chunk.buffer.byteLength ? chunk : Buffer.from(new Uint8Array(chunk).buffer)));
 }

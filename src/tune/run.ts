@@ -21,10 +21,12 @@ import { insertLog } from '../store/logs.js';
 import { completeModel, insertModel, lastModelName, setModelStatus } from '../store/models.js';
 import { createProject, parseTask, projectFor, taskName } from '../store/projects.js';
 import { insertSnapshot, lastSnapshot, materializeSnapshot } from '../store/snapshots.js';
-import { datasetSelect, readTextDataset, type TextDataset } from './dataset.js';
+import { datasetSelect, labelKind, readRowChunks } from './dataset.js';
 import { formatMetrics, TuneProgress } from './progress.js';
 import { labelColumn, resolveRelation, textColumn, type Column, type Relation } from './relation.js';
-import { splitRows, type Sampling, type Split } from './split.js';
+import type { Sampling } from '../../engine/train/split.js';
+import { WorkerError } from '../../engine/worker/client.js';
+import type { TrainingJob } from '../serving/engine-host.js';
 
 export interface TuneArgs {
   readonly projectName: string;
@@ -56,17 +58,40 @@ export async function runTune(args: TuneArgs, context: HandlerContext): Promise<
   const project = await projectFor(upstream, args.projectName, args.task === null ? null : parseTask(args.task));
   supported(project.task);
   const source = await sourceOf(args, project.id, hyperparams, context);
-  notice(`Snapshotting table "${source.relationName}", this may take a little while...`);
-  const data = await readTextDataset(upstream, source.relation.qualified, source.text, source.label);
-  if (data.skipped.noLabel + data.skipped.noText > 0) {
-    notice(`left out ${data.skipped.noLabel} rows without a label (NULL or -1) and ${data.skipped.noText} rows without text`);
-  }
-  const split = splitRows(data.labels, source.testSize, source.testSampling, hyperparams.training.seed);
-  notice(`TextClassificationDataset { num_distinct_labels: ${data.classes.length}, num_rows: ${data.texts.length}, num_train_rows: ${split.train.length}, num_test_rows: ${split.test.length} }`);
-  if (hyperparams.unused.length > 0) notice(`pgml.tune does not use these hyperparams: ${hyperparams.unused.join(', ')}`);
   const modelName = args.modelName ?? (project.id === null ? null : await lastModelName(upstream, project.id));
   if (modelName === null) throw new ProxyError({ severity: 'ERROR', code: '22023', message: 'pgml.tune needs a model_name: a Hugging Face model id or a local folder', hint: "e.g. model_name => 'distilbert-base-uncased'" });
   const folder = await fetchModel(modelName, context);
+  if (context.services.engine.trainingBusy) notice('waiting for another training job to finish...');
+  const job = await context.services.engine.trainingJob(context.signal);
+  try {
+    return await train(args, { project, source, hyperparams, modelName, folder, job }, context);
+  } finally {
+    await job.close();
+  }
+}
+
+interface Prepared {
+  readonly project: Awaited<ReturnType<typeof projectFor>>;
+  readonly source: Source;
+  readonly hyperparams: Hyperparams;
+  readonly modelName: string;
+  readonly folder: string;
+  readonly job: TrainingJob;
+}
+
+async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext): Promise<PgValue[][]> {
+  const { project, source, hyperparams, modelName, folder, job } = prepared;
+  const { upstream } = context;
+  const notice = (message: string): void => context.notice({ message });
+  notice(`Snapshotting table "${source.relationName}", this may take a little while...`);
+  const chunks = await readRowChunks(upstream, source.relation.qualified, source.text, source.label);
+  const split = { testSize: source.testSize, sampling: source.testSampling, seed: hyperparams.training.seed };
+  const data = await fromEngine(() => job.loadTextDataset(chunks, labelKind(source.label), split));
+  if (data.skipped.noLabel + data.skipped.noText > 0) {
+    notice(`left out ${data.skipped.noLabel} rows without a label (NULL or -1) and ${data.skipped.noText} rows without text`);
+  }
+  notice(`TextClassificationDataset { num_distinct_labels: ${data.classes.length}, num_rows: ${data.rows}, num_train_rows: ${data.train}, num_test_rows: ${data.test} }`);
+  if (hyperparams.unused.length > 0) notice(`pgml.tune does not use these hyperparams: ${hyperparams.unused.join(', ')}`);
 
   // Everything checked: from here on, rows are written.
   const projectRow = project.id === null ? await createProject(upstream, project.name, project.task) : { ...project, id: project.id };
@@ -76,7 +101,7 @@ export async function runTune(args: TuneArgs, context: HandlerContext): Promise<
     testSize: source.testSize,
     testSampling: source.testSampling,
     columns: source.relation.columns.map((c) => ({ name: c.name, pg_type: c.type, position: c.position, label: c.name === source.label.name })),
-    analysis: { samples: data.texts.length, train: split.train.length, test: split.test.length, labels: data.classes, skipped: data.skipped },
+    analysis: { samples: data.rows, train: data.train, test: data.test, labels: data.classes, skipped: data.skipped },
   });
   if (args.materializeSnapshot) await materializeSnapshot(upstream, snapshotId, datasetSelect(source.relation.qualified, source.text, source.label));
   const stored = { ...redactSecrets(objectOf(args.hyperparams)), model_name: modelName, project_name: projectRow.name };
@@ -87,17 +112,7 @@ export async function runTune(args: TuneArgs, context: HandlerContext): Promise<
   const progress = new TuneProgress({ upstream, ownsTransaction: context.ownsTransaction, projectId: projectRow.id, modelId, notice });
   let deployed = false;
   try {
-    const result = await context.services.engine.tuneClassifier(
-      {
-        modelFolder: folder,
-        labels: data.classes,
-        train: pick(data, split.train),
-        test: pick(data, split.test),
-        training: hyperparams.training,
-        maxLength: hyperparams.dataset.maxLength,
-      },
-      { signal: context.signal, onEvent: progress.onEvent },
-    );
+    const result = await job.tuneClassifier({ modelFolder: folder, training: hyperparams.training, maxLength: hyperparams.dataset.maxLength }, progress.onEvent);
     await progress.flush();
     context.signal.throwIfAborted();
     const metrics = result.metrics;
@@ -220,8 +235,16 @@ async function markFailed(context: HandlerContext, projectId: bigint, modelId: b
   // The upstream session is gone or failing: the row stays in_progress, which is all the database can know.
 }
 
-function pick(data: TextDataset, rows: Split['train']): { texts: string[]; labels: number[] } {
-  return { texts: rows.map((i) => data.texts[i] ?? ''), labels: rows.map((i) => data.labels[i] ?? 0) };
+/** The engine's verdicts on the data (one label, a test_size too large) are the caller's errors. */
+async function fromEngine<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof WorkerError && (error.errorName === 'DatasetError' || error.errorName === 'SplitError')) {
+      throw new ProxyError({ severity: 'ERROR', code: '22023', message: error.message }, { cause: error });
+    }
+    throw error;
+  }
 }
 
 function objectOf(json: JsonValue): Readonly<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { PG } from '../../../proxy/protocol/pg-types.js';
 import { ProxyError } from '../../../proxy/errors.js';
 import { runTune } from '../../tune/run.js';
-import type { Sampling } from '../../tune/split.js';
+import type { Sampling } from '../../../engine/train/split.js';
 import { SQL } from '../param-types.js';
 import type { Args, Handler, PgmlFunction } from '../registry-types.js';
 

@@ -5,8 +5,7 @@
  * both splits keep the label proportions (PostgresML's own never really did). Seeded: the same
  * seed gives the same split.
  */
-import { ProxyError } from '../../proxy/errors.js';
-import { Rng } from '../../engine/train/rng.js';
+import { Rng } from './rng.js';
 
 export type Sampling = 'last' | 'random' | 'stratified';
 
@@ -16,17 +15,16 @@ export interface Split {
   readonly test: readonly number[];
 }
 
+/** A test_size that leaves no rows on one side; the message says what to change. */
+export class SplitError extends Error {
+  override readonly name = 'SplitError';
+}
+
 export function testRows(rows: number, testSize: number): number {
-  if (!(testSize > 0) || !Number.isFinite(testSize)) {
-    throw new ProxyError({ severity: 'ERROR', code: '22023', message: `test_size must be greater than 0, not ${testSize}`, hint: 'Use a fraction such as 0.25, or a number of rows above 1.' });
-  }
+  if (!(testSize > 0) || !Number.isFinite(testSize)) throw new SplitError(`test_size must be greater than 0, not ${testSize}`);
   const count = testSize > 1 ? Math.round(testSize) : Math.round(rows * testSize);
-  if (count >= rows) {
-    throw new ProxyError({ severity: 'ERROR', code: '22023', message: `test_size = ${testSize} is too large. There are only ${rows} samples.`, hint: 'Leave rows to train on: lower test_size.' });
-  }
-  if (count < 1) {
-    throw new ProxyError({ severity: 'ERROR', code: '22023', message: `test_size = ${testSize} leaves no test rows out of ${rows}`, hint: 'Raise test_size: metrics need at least one test row.' });
-  }
+  if (count >= rows) throw new SplitError(`test_size = ${testSize} is too large. There are only ${rows} samples.`);
+  if (count < 1) throw new SplitError(`test_size = ${testSize} leaves no test rows out of ${rows}; raise it (metrics need at least one test row)`);
   return count;
 }
 
@@ -58,13 +56,18 @@ export function splitRows(labels: readonly number[], testSize: number, sampling:
  */
 function stratified(labels: readonly number[], tests: number, rng: Rng): Split {
   const groups = new Map<number, number[]>();
-  labels.forEach((label, i) => groups.set(label, [...(groups.get(label) ?? []), i]));
+  labels.forEach((label, i) => {
+    const group = groups.get(label);
+    if (group === undefined) groups.set(label, [i]);
+    else group.push(i);
+  });
   const classes = [...groups.keys()].sort((a, b) => a - b);
   const n = labels.length;
   const quota = classes.map((c) => ((groups.get(c)?.length ?? 0) * tests) / n);
   const shares = quota.map(Math.floor);
   let left = tests - shares.reduce((a, b) => a + b, 0);
-  const byRemainder = classes.map((_, k) => k).sort((a, b) => (quota[b] ?? 0) - (shares[b] ?? 0) - ((quota[a] ?? 0) - (shares[a] ?? 0)) || a - b);
+  const remainder = (k: number): number => (quota[k] ?? 0) - (shares[k] ?? 0);
+  const byRemainder = classes.map((_, k) => k).sort((a, b) => remainder(b) - remainder(a) || a - b);
   for (const k of byRemainder) {
     if (left === 0) break;
     shares[k] = (shares[k] ?? 0) + 1;
@@ -75,8 +78,8 @@ function stratified(labels: readonly number[], tests: number, rng: Rng): Split {
   classes.forEach((c, k) => {
     const rows = rng.shuffle([...(groups.get(c) ?? [])]);
     const take = Math.min(shares[k] ?? 0, Math.max(0, rows.length - 1));
-    test.push(...rows.slice(0, take));
-    train.push(...rows.slice(take));
+    // Loops, not push(...rows): a spread of 100k arguments overflows the call stack.
+    rows.forEach((row, i) => (i < take ? test : train).push(row));
   });
   return { train: rng.shuffle(train), test: rng.shuffle(test) };
 }

@@ -109,7 +109,11 @@ export class EngineHost {
       this.loaded.delete(key); // re-inserted below: now the most recently used
     } else {
       labels = files()
-        .then((map) => worker.request({ kind: 'load-classifier', key, files: [...map].map(([name, bytes]) => [name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const) }))
+        .then((map) => {
+          const list = [...map].map(([name, bytes]) => [name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const);
+          // Moved, not copied: a base-size model is hundreds of MB the proxy does not keep.
+          return worker.request({ kind: 'load-classifier', key, files: list }, { transfer: transferable(list.map(([, bytes]) => bytes)) });
+        })
         .then((result) => result.labels);
       labels.catch(() => this.loaded.delete(key)); // a failed load is retried by the next call
     }

@@ -27,20 +27,32 @@ export async function writeModelFiles(upstream: UpstreamQueries, modelId: bigint
   return rows;
 }
 
-/** Every file of the model, reassembled; empty when it has none. */
+/**
+ * Every file of the model, reassembled; empty when it has none. Each file is its own
+ * ArrayBuffer of exactly its size, so it can move to a worker thread without a copy.
+ */
 export async function readModelFiles(upstream: UpstreamQueries, modelId: bigint): Promise<Map<string, Buffer>> {
-  const output = await upstream.query('SELECT path, data FROM pgml.files WHERE model_id = $1::bigint ORDER BY path, part', {
+  const parts = new Map<string, Buffer[]>();
+  await upstream.query('SELECT path, data FROM pgml.files WHERE model_id = $1::bigint ORDER BY path, part', {
     parameters: { formats: [TEXT], values: [Buffer.from(String(modelId))] },
     resultFormats: [TEXT, BINARY],
+    onRow: (buf, start, end) => {
+      const [path, data] = decodeDataRow(buf, start, end);
+      if (path === undefined || path === null || data === undefined || data === null) return;
+      const name = path.toString('utf8');
+      const own = Buffer.allocUnsafeSlow(data.length);
+      data.copy(own);
+      const list = parts.get(name);
+      if (list === undefined) parts.set(name, [own]);
+      else list.push(own);
+    },
   });
-  const parts = new Map<string, Buffer[]>();
-  for (const row of output.rows) {
-    const [path, data] = decodeDataRow(row, 0, row.length);
-    if (path === undefined || path === null || data === undefined || data === null) continue;
-    const name = path.toString('utf8');
-    const list = parts.get(name) ?? [];
-    list.push(data);
-    parts.set(name, list);
-  }
-  return new Map([...parts].map(([name, list]) => [name, list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list)]));
+  return new Map([...parts].map(([name, list]) => [name, list.length === 1 ? (list[0] as Buffer) : concatOwned(list)]));
+}
+
+function concatOwned(list: readonly Buffer[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(list.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const part of list) at += part.copy(out, at);
+  return out;
 }

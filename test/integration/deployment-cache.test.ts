@@ -4,12 +4,8 @@
  * no shared memory. Without its LISTEN connection a proxy caches nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { Hub, type HubOptions } from '../../engine/hub/index.js';
 import { jsonLogger } from '../../src/logger.js';
 import { PgmlInterceptor } from '../../src/pgml/interceptor.js';
 import { PGML_FUNCTIONS } from '../../src/pgml/registry.js';
@@ -17,7 +13,7 @@ import type { Services } from '../../src/pgml/registry-types.js';
 import { DeployedModels } from '../../src/serving/deployed-models.js';
 import { DeploymentListener } from '../../src/serving/deployment-listener.js';
 import { EngineHost } from '../../src/serving/engine-host.js';
-import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+import { useLocalHub } from '../helpers/local-hub.js';
 import { pgmlStack, TEST_SERVICES } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -26,9 +22,6 @@ import { sentimentReviews } from '../helpers/sentiment.js';
 const TEXT = 'water morning city goods';
 
 describe('the deployed-model cache across proxies', () => {
-  let server: HubServer;
-  let folder: string;
-  let hubOptions: HubOptions;
   let upstream: TestPostgres;
   let proxyA: TestProxy;
   let proxyB: TestProxy;
@@ -36,11 +29,7 @@ describe('the deployed-model cache across proxies', () => {
   let listenerB: DeploymentListener;
   let a: pg.Client;
   let b: pg.Client;
-  before(async () => {
-    server = await startHubServer();
-    folder = await mkdtemp(path.join(tmpdir(), 'pgml-cache-'));
-    hubOptions = { endpoint: server.url, token: null, cacheDir: path.join(folder, 'hub-cache'), offline: false };
-  });
+  const local = useLocalHub();
   after(async () => {
     await a.end();
     await b.end();
@@ -53,7 +42,7 @@ describe('the deployed-model cache across proxies', () => {
       ({ upstream, proxy: proxyA } = stack);
       await upstream.sql('CREATE TABLE reviews (body text, label int)');
       for (const r of sentimentReviews(200, 5)) await upstream.sql('INSERT INTO reviews VALUES ($1, $2)', [r.text, r.label]);
-      servicesB = { ...TEST_SERVICES, hub: () => new Hub(hubOptions), engine: new EngineHost(), deployments: new DeployedModels() };
+      servicesB = { ...TEST_SERVICES, hub: () => local.hub(), engine: new EngineHost(), deployments: new DeployedModels() };
       listenerB = new DeploymentListener(upstream.url, servicesB.deployments, jsonLogger('silent'));
       listenerB.start();
       proxyB = await startTestProxy({ upstreamPort: upstream.port, interceptor: new PgmlInterceptor(servicesB, PGML_FUNCTIONS) });
@@ -62,12 +51,8 @@ describe('the deployed-model cache across proxies', () => {
       await a.connect();
       await b.connect();
     },
-    { hub: () => new Hub(hubOptions) },
+    { hub: () => local.hub() },
   );
-  after(async () => {
-    await server.close();
-    await rm(folder, { recursive: true, force: true });
-  });
 
   const probaThrough = async (client: pg.Client): Promise<number[]> => (await client.query<{ p: number[] }>(`SELECT pgml.predict_proba('Shared', $1) AS p`, [TEXT])).rows[0]?.p ?? [];
 

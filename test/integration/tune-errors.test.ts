@@ -3,13 +3,10 @@
  * written (no project, snapshot, model or file rows) — whatever the protocol.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { Hub, type HubOptions } from '../../engine/hub/index.js';
-import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+import { useLocalHub } from '../helpers/local-hub.js';
 import { pgmlStack } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import type { TestProxy } from '../helpers/proxy.js';
@@ -20,17 +17,10 @@ const MODEL = `model_name => 'distilbert-base-uncased'`;
 const FAST = `hyperparams => '{"num_train_epochs": 1, "per_device_train_batch_size": 16}'`;
 
 describe('pgml.tune bad input', () => {
-  let server: HubServer;
-  let folder: string;
-  let hubOptions: HubOptions;
   let upstream: TestPostgres;
   let proxy: TestProxy;
   let client: pg.Client;
-  before(async () => {
-    server = await startHubServer();
-    folder = await mkdtemp(path.join(tmpdir(), 'pgml-tune-errors-'));
-    hubOptions = { endpoint: server.url, token: null, cacheDir: path.join(folder, 'hub-cache'), offline: false };
-  });
+  const local = useLocalHub();
   // Registered before the stack's own after(): this client ends before its PostgreSQL stops.
   after(async () => {
     await client.end();
@@ -49,12 +39,8 @@ describe('pgml.tune bad input', () => {
       client = new pg.Client({ connectionString: proxy.url() });
       await client.connect();
     },
-    { hub: () => new Hub(hubOptions) },
+    { hub: () => local.hub() },
   );
-  after(async () => {
-    await server.close();
-    await rm(folder, { recursive: true, force: true });
-  });
 
   async function counts(): Promise<string> {
     const result = await upstream.sql<{ c: string }>(
@@ -112,18 +98,18 @@ describe('pgml.tune bad input', () => {
   });
 
   it('says what to download when the model is not cached and the hub is offline (58P01)', async () => {
-    const online = hubOptions;
-    hubOptions = { ...online, offline: true, cacheDir: path.join(folder, 'empty-cache') };
+    const online = local.options;
+    local.options = { ...online, offline: true, cacheDir: path.join(local.folder, 'empty-cache') };
     try {
       await rejects(`SELECT * FROM pgml.tune('p', task => 'text-classification', relation_name => 'reviews', y_column_name => 'label', model_name => 'org/not-cached')`, '58P01', /org\/not-cached.*HF_HUB_OFFLINE is set; run once online/);
     } finally {
-      hubOptions = online;
+      local.options = online;
     }
-    hubOptions = { ...online, endpoint: `${server.url}/missing-prefix` };
+    local.options = { ...online, endpoint: `${local.server.url}/missing-prefix` };
     try {
       await rejects(`SELECT * FROM pgml.tune('p', task => 'text-classification', relation_name => 'reviews', y_column_name => 'label', model_name => 'org/nowhere')`, '42704', /org\/nowhere.*repository not found/);
     } finally {
-      hubOptions = online;
+      local.options = online;
     }
   });
 

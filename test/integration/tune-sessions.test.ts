@@ -6,13 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { Hub, type HubOptions } from '../../engine/hub/index.js';
-import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+import { useLocalHub } from '../helpers/local-hub.js';
 import { pgmlStack } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import type { TestProxy } from '../helpers/proxy.js';
@@ -28,17 +24,10 @@ const ENDLESS = `model_name => 'distilbert-base-uncased', hyperparams => '{"max_
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('pgml.tune with other sessions, and serving', () => {
-  let server: HubServer;
-  let folder: string;
-  let hubOptions: HubOptions;
   let upstream: TestPostgres;
   let proxy: TestProxy;
   const clients: pg.Client[] = [];
-  before(async () => {
-    server = await startHubServer();
-    folder = await mkdtemp(path.join(tmpdir(), 'pgml-tune-sessions-'));
-    hubOptions = { endpoint: server.url, token: null, cacheDir: path.join(folder, 'hub-cache'), offline: false };
-  });
+  const local = useLocalHub();
   after(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   });
@@ -49,12 +38,8 @@ describe('pgml.tune with other sessions, and serving', () => {
       const values = sentimentReviews(400, 11).map((r) => `(${literal(r.text)}, ${r.label})`).join(', ');
       await upstream.sql(`INSERT INTO reviews VALUES ${values}`);
     },
-    { hub: () => new Hub(hubOptions) },
+    { hub: () => local.hub() },
   );
-  after(async () => {
-    await server.close();
-    await rm(folder, { recursive: true, force: true });
-  });
 
   async function connect(): Promise<pg.Client> {
     const client = new pg.Client({ connectionString: proxy.url() });

@@ -8,16 +8,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { predictTexts } from '../../engine/classify/predict.js';
-import { Hub, type HubOptions } from '../../engine/hub/index.js';
 import { loadModelFromFiles } from '../../engine/models/save/index.js';
 import { startRuntime } from '../../engine/runtime/index.js';
 import { loadTokenizer } from '../../engine/tokenizers/index.js';
 import { WASM_HEAP_BUDGET } from '../../engine/train/memory.js';
 import { writeModelFiles } from '../../engine/models/save/index.js';
-import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+import { useLocalHub } from '../helpers/local-hub.js';
 import { pgmlStack } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import type { TestProxy } from '../helpers/proxy.js';
@@ -32,27 +31,18 @@ SELECT pgml.predict('IMDB Review Sentiment', 'I love SQL');
 `;
 
 describe('pgml.tune for text classification', () => {
-  let server: HubServer;
-  let folder: string;
-  let hubOptions: HubOptions;
   let upstream: TestPostgres;
   let proxy: TestProxy;
+  const local = useLocalHub();
   before(async () => {
-    server = await startHubServer();
-    folder = await mkdtemp(path.join(tmpdir(), 'pgml-tune-'));
-    hubOptions = { endpoint: server.url, token: null, cacheDir: path.join(folder, 'hub-cache'), offline: false };
     await startRuntime();
   });
   pgmlStack(
     (stack) => {
       ({ upstream, proxy } = stack);
     },
-    { hub: () => new Hub(hubOptions) },
+    { hub: () => local.hub() },
   );
-  after(async () => {
-    await server.close();
-    await rm(folder, { recursive: true, force: true });
-  });
 
   it('runs the IMDB example verbatim through psql and serves the deployed model', async () => {
     const { stdout, stderr } = await psql(proxy.url(), ['-v', 'ON_ERROR_STOP=1'], { input: SEED_SNIPPET });

@@ -43,6 +43,8 @@ export interface TuneArgs {
 
 /** Where the rows come from: a relation named now, or the project's last snapshot. */
 interface Source {
+  /** The project's last snapshot, reused when relation_name is NULL (PostgresML's rule); null for a new one. */
+  readonly snapshotId: bigint | null;
   readonly relation: Relation;
   readonly relationName: string;
   readonly text: Column;
@@ -95,15 +97,17 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
 
   // Everything checked: from here on, rows are written.
   const projectRow = project.id === null ? await createProject(upstream, project.name, project.task) : { ...project, id: project.id };
-  const snapshotId = await insertSnapshot(upstream, {
+  const snapshotId = source.snapshotId ?? (await insertSnapshot(upstream, {
     relationName: source.relationName,
     yColumnName: source.label.name,
     testSize: source.testSize,
     testSampling: source.testSampling,
     columns: source.relation.columns.map((c) => ({ name: c.name, pg_type: c.type, position: c.position, label: c.name === source.label.name })),
     analysis: { samples: data.rows, train: data.train, test: data.test, labels: data.classes, skipped: data.skipped },
-  });
-  if (args.materializeSnapshot) await materializeSnapshot(upstream, snapshotId, datasetSelect(source.relation.qualified, source.text, source.label));
+  }));
+  if (args.materializeSnapshot && source.snapshotId === null) {
+    await materializeSnapshot(upstream, snapshotId, datasetSelect(source.relation.qualified, source.text, source.label));
+  }
   const stored = { ...redactSecrets(objectOf(args.hyperparams)), model_name: modelName, project_name: projectRow.name };
   const modelId = await insertModel(upstream, { projectId: projectRow.id, snapshotId, hyperparams: stored, numFeatures: 1 });
   if (context.ownsTransaction) await upstream.sync(); // the in_progress row is visible from here on
@@ -139,13 +143,17 @@ async function sourceOf(args: TuneArgs, projectId: bigint | null, hyperparams: H
   let yColumn = args.yColumnName;
   let testSize = args.testSize;
   let testSampling = args.testSampling;
+  let readFrom = relationName;
+  let snapshotId: bigint | null = null;
   if (relationName === null) {
     const snapshot = projectId === null ? null : await lastSnapshot(context.upstream, projectId);
     if (snapshot === null) {
       throw new ProxyError({ severity: 'ERROR', code: '22023', message: 'You must pass a `relation_name` and `y_column_name` to snapshot the first time you train a model.' });
     }
     context.notice({ message: `Using existing snapshot from ${snapshot.relationName}` });
-    relationName = snapshot.materializedTable ?? snapshot.relationName;
+    relationName = snapshot.relationName;
+    readFrom = snapshot.materializedTable ?? snapshot.relationName;
+    snapshotId = snapshot.id;
     yColumn = yColumn ?? snapshot.yColumnName;
     testSize = snapshot.testSize;
     testSampling = snapshot.testSampling as Sampling;
@@ -153,10 +161,10 @@ async function sourceOf(args: TuneArgs, projectId: bigint | null, hyperparams: H
   if (yColumn === null) {
     throw new ProxyError({ severity: 'ERROR', code: '22023', message: 'You must pass a `y_column_name` when you pass a `relation_name` for a supervised task.' });
   }
-  const relation = await resolveRelation(context.upstream, relationName);
+  const relation = await resolveRelation(context.upstream, readFrom ?? relationName);
   const label = labelColumn(relation, hyperparams.dataset.classColumn ?? yColumn);
   const text = textColumn(relation, label, hyperparams.dataset.textColumn);
-  return { relation, relationName, text, label, testSize, testSampling };
+  return { snapshotId, relation, relationName, text, label, testSize, testSampling };
 }
 
 /** This release tunes text classification; the other tasks come next (see the README). */

@@ -98,4 +98,31 @@ describe('pgml.tune for text classification', () => {
       await client.end();
     }
   });
+
+  it('materializes a snapshot on request and trains on it again with relation_name => NULL', async () => {
+    const client = new pg.Client({ connectionString: proxy.url() });
+    await client.connect();
+    try {
+      await client.query(`CREATE TABLE shifting AS SELECT text, label FROM pgml.imdb WHERE label >= 0`);
+      const tune = (extra: string): Promise<pg.QueryResult<{ deployed: boolean }>> =>
+        client.query(`SELECT * FROM pgml.tune('Frozen', ${extra} model_name => 'distilbert-base-uncased', hyperparams => '{"max_steps": 1}')`);
+      await tune(`task => 'text-classification', relation_name => 'shifting', y_column_name => 'label', materialize_snapshot => true, test_sampling => 'last',`);
+      const snapshot = await upstream.sql<{ id: number; materialized: boolean; relation_name: string }>(`SELECT id::int, materialized, relation_name FROM pgml.snapshots ORDER BY id DESC LIMIT 1`);
+      const row = snapshot.rows[0];
+      assert.ok(row !== undefined);
+      assert.equal(row.materialized, true);
+      assert.equal(row.relation_name, 'shifting');
+      const copied = await upstream.sql(`SELECT count(*)::int AS n FROM pgml.snapshot_${row.id}`);
+      assert.deepEqual(copied.rows, [{ n: 20 }]);
+      // The source changes; the next tune of the project reads the snapshot's copy, not the table.
+      await client.query(`DELETE FROM shifting WHERE label = 1`);
+      const again = await psql(proxy.url(), ['-c', `SELECT * FROM pgml.tune('Frozen', model_name => 'distilbert-base-uncased', hyperparams => '{"max_steps": 1}')`]);
+      assert.match(again.stderr, /NOTICE: {2}Using existing snapshot from shifting/);
+      assert.match(again.stderr, /num_distinct_labels: 2, num_rows: 20, num_train_rows: 15, num_test_rows: 5/);
+      const models = await upstream.sql(`SELECT m.snapshot_id::int FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'Frozen' ORDER BY m.id`);
+      assert.deepEqual(models.rows, [{ snapshot_id: row.id }, { snapshot_id: row.id }], 'both models train on the one snapshot');
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -43,12 +43,12 @@ class FolderTokenizer implements Tokenizer {
   readonly specialTokenIds: ReadonlySet<number>;
   readonly modelMaxLength: number;
   readonly #inner: HfTokenizer;
-  readonly #template: Template;
+  readonly template: Template;
   readonly #align: Aligner | undefined;
 
   constructor(json: TokenizerJson, config: TokenizerConfigJson) {
     this.#inner = new HfTokenizerClass(json, config);
-    this.#template = templateOf(json.post_processor);
+    this.template = templateOf(json.post_processor);
     const added = [...this.#inner.get_added_tokens_decoder().values()];
     this.specialTokenIds = new Set(added.filter((token) => token.special).map((token) => token.id));
     this.#align = alignerFor(json, new Set(added.map((token) => token.content)));
@@ -70,7 +70,7 @@ class FolderTokenizer implements Tokenizer {
     const addSpecial = options.addSpecialTokens ?? true;
     const a = this.#segment(text);
     const b = pair === undefined ? undefined : this.#segment(pair);
-    const layout = pair === undefined ? this.#template.single : this.#template.pair;
+    const layout = pair === undefined ? this.template.single : this.template.pair;
     const strategy = options.truncation ?? (options.maxLength === undefined ? false : 'longest_first');
     let [keptA, keptB] = [a, b];
     if (strategy !== false) {

@@ -1,23 +1,13 @@
 // Special tokens and truncation are done here rather than by tokenizers.js, which has neither
 // truncation nor offsets: segments are encoded bare, truncated, then wrapped per the post_processor.
 import type { Offsets } from './offsets.js';
-import type { ClsSepProcessingJson, PostProcessorJson, TemplatePiece, TemplateProcessingJson } from './types.js';
+import type { ClsSepProcessingJson, PostProcessorJson, Template, TemplatePiece, TemplatePlacement as Placed, TemplateProcessingJson } from './types.js';
+
+export type { Template };
 
 export interface Segment {
   readonly ids: readonly number[];
   readonly offsets: Offsets | undefined;
-}
-
-interface Placed {
-  readonly special?: readonly number[];
-  readonly sequence?: 'A' | 'B';
-  readonly typeId: number;
-}
-
-/** The single and pair layouts of a post_processor, as one list of pieces each. */
-export interface Template {
-  readonly single: readonly Placed[];
-  readonly pair: readonly Placed[];
 }
 
 function fromTemplatePieces(pieces: readonly TemplatePiece[], specials: Readonly<Record<string, { readonly ids: readonly number[] }>>): Placed[] {

@@ -25,6 +25,21 @@ export interface Tokenizer {
   readonly modelMaxLength: number;
   /** Set when targets (text_target) tokenize differently, as Marian's target.spm does; else use this one. */
   readonly target?: Tokenizer;
+  /** The post_processor's layouts, for callers that wrap bare segments themselves (QA's overflow windows). */
+  readonly template?: Template;
+}
+
+/** One piece of a post_processor layout: special token ids, or where text A or B goes; with its type id. */
+export interface TemplatePlacement {
+  readonly special?: readonly number[];
+  readonly sequence?: 'A' | 'B';
+  readonly typeId: number;
+}
+
+/** The single and pair layouts of a post_processor, as one list of pieces each. */
+export interface Template {
+  readonly single: readonly TemplatePlacement[];
+  readonly pair: readonly TemplatePlacement[];
 }
 
 /** The subset of tokenizer.json that this module reads or writes. */

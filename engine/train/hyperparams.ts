@@ -40,6 +40,11 @@ export interface DatasetArgs {
   readonly classColumn: string | null;
   /** Tokens per example after truncation; null: the tokenizer's and model's limit. */
   readonly maxLength: number | null;
+  /** Sequence-to-sequence: source and target limits (PostgresML G1's summarization names), over maxLength. */
+  readonly maxInputLength: number | null;
+  readonly maxTargetLength: number | null;
+  /** Question answering: context tokens shared by consecutive windows. */
+  readonly stride: number | null;
 }
 
 export interface Hyperparams {
@@ -153,12 +158,15 @@ const TRAINING_KEYS: { readonly [K in keyof TrainingArgs]: { readonly keys: read
   seed: { keys: ['seed'], read: integer },
 };
 
-const DATASET_DEFAULTS: DatasetArgs = Object.freeze({ textColumn: null, classColumn: null, maxLength: null });
+const DATASET_DEFAULTS: DatasetArgs = Object.freeze({ textColumn: null, classColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
 
 const DATASET_KEYS: { readonly [K in keyof DatasetArgs]: { readonly keys: readonly string[]; readonly read: Reader<DatasetArgs[K]> } } = {
   textColumn: { keys: ['text_column'], read: text },
   classColumn: { keys: ['class_column'], read: text },
   maxLength: { keys: ['max_length'], read: count },
+  maxInputLength: { keys: ['max_input_length', 'max_source_length'], read: count },
+  maxTargetLength: { keys: ['max_summary_length', 'max_target_length'], read: count },
+  stride: { keys: ['stride', 'doc_stride'], read: (key, value) => nonNegative(key, integer(key, value)) },
 };
 
 /**

@@ -4,6 +4,8 @@
  */
 import type { LabelKind, SplitRequest } from '../classify/dataset.js';
 import type { ClassifierTuneRequest } from '../classify/fine-tune.js';
+import type { GenerationOptions } from '../generate/index.js';
+import type { Seq2SeqTuneRequest } from '../text2text/fine-tune.js';
 import type { LogEntry, StepReport } from '../train/loop.js';
 
 export type WorkerRequest =
@@ -14,9 +16,13 @@ export type WorkerRequest =
   | { readonly kind: 'load-text-dataset'; readonly chunks: readonly Uint8Array[]; readonly labelKind: LabelKind; readonly split: SplitRequest }
   /** Trains on the loaded dataset; the worker sets the memory budget of its own backend. */
   | { readonly kind: 'tune-classifier'; readonly request: Omit<ClassifierTuneRequest, 'memoryBudget' | 'labels' | 'train' | 'test'> }
-  /** Loads a stored model (its files by name) under an id, for classify. */
-  | { readonly kind: 'load-classifier'; readonly key: string; readonly files: readonly (readonly [string, Uint8Array])[] }
+  /** (input, target) rows for translation and summarization, as load-text-dataset. */
+  | { readonly kind: 'load-pair-dataset'; readonly chunks: readonly Uint8Array[]; readonly split: SplitRequest }
+  | { readonly kind: 'tune-seq2seq'; readonly request: Omit<Seq2SeqTuneRequest, 'memoryBudget' | 'train' | 'test'> }
+  /** Loads a stored model (its files by name) under a key; its config.json says what it is. */
+  | { readonly kind: 'load-model'; readonly key: string; readonly files: readonly (readonly [string, Uint8Array])[] }
   | { readonly kind: 'classify'; readonly key: string; readonly texts: readonly string[]; readonly batchSize: number }
+  | { readonly kind: 'generate'; readonly key: string; readonly texts: readonly string[]; readonly options: GenerationOptions; readonly batchSize: number }
   | { readonly kind: 'unload'; readonly key: string }
   | { readonly kind: 'loaded' };
 
@@ -26,17 +32,32 @@ export type WorkerEvent =
   | { readonly kind: 'log'; readonly entry: LogEntry }
   | { readonly kind: 'evaluation'; readonly entry: Readonly<Record<string, number>> };
 
+/** What a stored model is, by its config.json. */
+export type LoadedKind = 'classifier' | 'seq2seq';
+
+/** A training job's outcome: the model's files (moved, not copied) and its figures. */
+export interface TrainedFiles {
+  readonly files: readonly (readonly [string, Uint8Array])[];
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly steps: number;
+  readonly trainLoss: number;
+  readonly runtimeSeconds: number;
+  readonly samplesPerSecond: number;
+}
+
 /** What each request resolves to. */
 export interface WorkerResults {
-  readonly 'tune-classifier': {
-    readonly files: readonly (readonly [string, Uint8Array])[];
-    readonly metrics: Readonly<Record<string, number>>;
-    readonly steps: number;
-    readonly trainLoss: number;
-    readonly runtimeSeconds: number;
-    readonly samplesPerSecond: number;
+  readonly 'tune-classifier': TrainedFiles;
+  readonly 'load-model': { readonly kind: LoadedKind; readonly labels: readonly string[] };
+  readonly 'load-pair-dataset': {
+    readonly rows: number;
+    readonly train: number;
+    readonly test: number;
+    readonly read: number;
+    readonly skipped: { readonly noSource: number; readonly noTarget: number };
   };
-  readonly 'load-classifier': { readonly labels: readonly string[] };
+  readonly 'tune-seq2seq': TrainedFiles;
+  readonly generate: { readonly texts: readonly string[] };
   readonly 'load-text-dataset': {
     readonly classes: readonly string[];
     readonly rows: number;

@@ -30,7 +30,7 @@ describe('parseHyperparams', () => {
         maxGradNorm: 1, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, evaluationStrategy: 'no', evalSteps: null,
         loggingSteps: 500, seed: 42,
       });
-      assert.deepEqual(dataset, { textColumn: null, classColumn: null, maxLength: null });
+      assert.deepEqual(dataset, { textColumn: null, classColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
       assert.deepEqual(unused, []);
       assert.ok(Object.isFrozen(training) && Object.isFrozen(dataset));
     }
@@ -42,6 +42,7 @@ describe('parseHyperparams', () => {
       gradient_accumulation_steps: 2, weight_decay: 0.01, warmup_steps: 10, warmup_ratio: 0.1, lr_scheduler_type: 'cosine',
       max_grad_norm: 0, adam_beta1: 0.8, adam_beta2: 0.99, adam_epsilon: 1e-6, evaluation_strategy: 'steps', eval_steps: 50,
       logging_steps: 0.1, seed: 7, max_steps: 120, text_column: 'review', class_column: 'sentiment', max_length: 128,
+      max_input_length: 1024, max_summary_length: 64, stride: 32,
     });
     assert.deepEqual(training, {
       learningRate: 2e-5, numTrainEpochs: 1.5, maxSteps: 120, perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 32,
@@ -49,7 +50,7 @@ describe('parseHyperparams', () => {
       maxGradNorm: 0, adamBeta1: 0.8, adamBeta2: 0.99, adamEpsilon: 1e-6, evaluationStrategy: 'steps', evalSteps: 50,
       loggingSteps: 0.1, seed: 7,
     });
-    assert.deepEqual(dataset, { textColumn: 'review', classColumn: 'sentiment', maxLength: 128 });
+    assert.deepEqual(dataset, { textColumn: 'review', classColumn: 'sentiment', maxLength: 128, maxInputLength: 1024, maxTargetLength: 64, stride: 32 });
     assert.deepEqual(unused, []);
   });
 
@@ -64,7 +65,7 @@ describe('parseHyperparams', () => {
     assert.equal(training.learningRate, 3e-5);
     assert.equal(training.numTrainEpochs, 2);
     assert.equal(training.perDeviceTrainBatchSize, 4, 'a flat key the nested form does not repeat still counts');
-    assert.deepEqual(dataset, { textColumn: 'text', classColumn: 'label', maxLength: 64 });
+    assert.deepEqual(dataset, { textColumn: 'text', classColumn: 'label', maxLength: 64, maxInputLength: null, maxTargetLength: null, stride: null });
     assert.deepEqual(unused, []);
   });
 

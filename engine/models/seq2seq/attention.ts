@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../params.js';
-import { FLOAT32_MIN, linear } from '../layers.js';
+import { FLOAT32_MIN, linear, type Dropout } from '../layers.js';
 
 /** [batch, seq, hidden] → [batch, heads, seq, hidden / heads]. */
 export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
@@ -31,11 +31,15 @@ export function projectKeyValues(params: Params, prefix: string, x: tf.Tensor, h
  * BartAttention does (`q_proj(x) * head_dim**-0.5`). `mask` is additive and broadcasts to
  * [batch, heads, queries, keys].
  */
-export function attend(params: Params, prefix: string, x: tf.Tensor, kv: KeyValues, heads: number, mask: tf.Tensor | null): tf.Tensor {
+export function attend(
+  params: Params, prefix: string, x: tf.Tensor, kv: KeyValues, heads: number, mask: tf.Tensor | null, dropout?: Dropout, rate = 0,
+): tf.Tensor {
   const [batch = 0, seq = 0, hidden = 0] = x.shape;
   const scaled = linear(x, params.get(`${prefix}.q_proj.weight`), params.get(`${prefix}.q_proj.bias`)).mul(1 / Math.sqrt(hidden / heads));
   const scores = tf.matMul(splitHeads(scaled, heads), kv.key, false, true);
-  const probs = tf.softmax(mask === null ? scores : scores.add(mask), -1);
+  const softmax = tf.softmax(mask === null ? scores : scores.add(mask), -1);
+  // BartAttention drops attention weights (attention_dropout) in training only.
+  const probs = dropout === undefined ? softmax : dropout.apply(softmax, rate);
   const merged = tf.matMul(probs, kv.value).transpose([0, 2, 1, 3]).reshape([batch, seq, hidden]);
   return linear(merged, params.get(`${prefix}.out_proj.weight`), params.get(`${prefix}.out_proj.bias`));
 }

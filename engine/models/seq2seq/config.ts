@@ -28,6 +28,8 @@ export interface Seq2SeqConfig {
   readonly bosTokenId: number | null;
   readonly eosTokenId: number;
   readonly decoderStartTokenId: number;
+  /** Training-time rates (config.json `dropout`, `attention_dropout`, `activation_dropout`). */
+  readonly dropout: { readonly hidden: number; readonly attention: number; readonly activation: number };
 }
 
 interface FamilyTraits {
@@ -85,5 +87,11 @@ export function seq2seqConfigFrom(json: Json): Seq2SeqConfig {
     bosTokenId: optionalNum(json, 'bos_token_id'),
     eosTokenId: num(json, 'eos_token_id'),
     decoderStartTokenId: optionalNum(json, 'decoder_start_token_id') ?? pad,
+    // BartConfig/MarianConfig defaults.
+    dropout: {
+      hidden: optionalNum(json, 'dropout') ?? 0.1,
+      attention: optionalNum(json, 'attention_dropout') ?? 0,
+      activation: optionalNum(json, 'activation_dropout') ?? 0,
+    },
   };
 }

@@ -1,5 +1,6 @@
 /** Teacher-forced loss as transformers computes it for `labels` (MarianMTModel / BartForConditionalGeneration). */
 import * as tf from '@tensorflow/tfjs';
+import type { Dropout } from '../layers.js';
 import type { Params } from '../params.js';
 import type { Seq2SeqConfig } from './config.js';
 import { decode, disposeCache, encode } from './model.js';
@@ -27,12 +28,12 @@ export function labelCrossEntropy(logits: tf.Tensor, labels: readonly (readonly 
 
 /** The loss for source ids/mask and labels (pad already replaced by -100). */
 export function seq2seqLoss(
-  params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, labels: readonly (readonly number[])[],
+  params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, labels: readonly (readonly number[])[], drop?: Dropout,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const encoded = encode(params, config, inputIds, attentionMask);
+    const encoded = encode(params, config, inputIds, attentionMask, drop);
     const decoderIds = tf.tensor2d(shiftTokensRight(labels, config.padTokenId, config.decoderStartTokenId), undefined, 'int32');
-    const { logits, cache } = decode(params, config, encoded, attentionMask, decoderIds);
+    const { logits, cache } = decode(params, config, encoded, attentionMask, decoderIds, undefined, drop);
     disposeCache(cache);
     return labelCrossEntropy(logits, labels);
   });

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../params.js';
-import { activate, additiveMask, embedding, layerNorm, linear } from '../layers.js';
+import { activate, additiveMask, Dropout, embedding, layerNorm, linear } from '../layers.js';
 import type { Seq2SeqConfig } from './config.js';
 import { attend, causalMask, projectKeyValues, type KeyValues } from './attention.js';
 
@@ -30,13 +30,17 @@ function norm(params: Params, config: Seq2SeqConfig, prefix: string, x: tf.Tenso
   return layerNorm(x, params.get(`${prefix}.weight`), params.get(`${prefix}.bias`), config.layerNormEps);
 }
 
-function feedForward(params: Params, config: Seq2SeqConfig, prefix: string, x: tf.Tensor): tf.Tensor {
-  const inner = activate(linear(x, params.get(`${prefix}.fc1.weight`), params.get(`${prefix}.fc1.bias`)), config.activation);
-  return linear(inner, params.get(`${prefix}.fc2.weight`), params.get(`${prefix}.fc2.bias`));
+/** Dropout after the activation (activation_dropout), then after fc2 (dropout), as BartEncoderLayer. */
+function feedForward(params: Params, config: Seq2SeqConfig, prefix: string, x: tf.Tensor, drop: Dropout): tf.Tensor {
+  const inner = drop.apply(activate(linear(x, params.get(`${prefix}.fc1.weight`), params.get(`${prefix}.fc1.bias`)), config.activation), config.dropout.activation);
+  return drop.apply(linear(inner, params.get(`${prefix}.fc2.weight`), params.get(`${prefix}.fc2.bias`)), config.dropout.hidden);
 }
 
+/** Inference: dropout off. Training passes a seeded Dropout in training mode. */
+const NO_DROPOUT = new Dropout(false);
+
 /** Token embeddings (scaled for Marian) plus positions `start…`, then BART's embedding LayerNorm. */
-function embed(params: Params, config: Seq2SeqConfig, side: 'encoder' | 'decoder', ids: tf.Tensor, start: number): tf.Tensor {
+function embed(params: Params, config: Seq2SeqConfig, side: 'encoder' | 'decoder', ids: tf.Tensor, start: number, drop: Dropout): tf.Tensor {
   const [, seq = 0] = ids.shape;
   const scale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
   // torch's nn.Embedding(padding_idx=pad): the pad row gets no gradient from lookups (Marian's
@@ -44,19 +48,21 @@ function embed(params: Params, config: Seq2SeqConfig, side: 'encoder' | 'decoder
   const tokens = embedding(params.get(`model.${side}.embed_tokens.weight`), ids.toInt(), config.padTokenId).mul(scale);
   const rows = tf.range(start + config.positionOffset, start + config.positionOffset + seq, 1, 'int32');
   const summed = tokens.add(tf.gather(params.get(`model.${side}.embed_positions.weight`), rows));
-  return config.layernormEmbedding ? norm(params, config, `model.${side}.layernorm_embedding`, summed) : summed;
+  return drop.apply(config.layernormEmbedding ? norm(params, config, `model.${side}.layernorm_embedding`, summed) : summed, config.dropout.hidden);
 }
 
 /** Encoder last hidden state [batch, src, d_model] for int ids and a 0/1 mask, both [batch, src]. */
-export function encode(params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D): tf.Tensor3D {
+export function encode(params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, drop: Dropout = NO_DROPOUT): tf.Tensor3D {
   return tf.tidy(() => {
     const mask = additiveMask(attentionMask);
-    let h = embed(params, config, 'encoder', inputIds, 0);
+    const rates = config.dropout;
+    let h = embed(params, config, 'encoder', inputIds, 0, drop);
     for (let i = 0; i < config.encoderLayers; i++) {
       const p = `model.encoder.layers.${i}`;
       const kv = projectKeyValues(params, `${p}.self_attn`, h, config.encoderHeads);
-      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attend(params, `${p}.self_attn`, h, kv, config.encoderHeads, mask)));
-      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h)));
+      const attended = drop.apply(attend(params, `${p}.self_attn`, h, kv, config.encoderHeads, mask, drop, rates.attention), rates.hidden);
+      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attended));
+      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h, drop)));
     }
     return h as tf.Tensor3D;
   });
@@ -71,8 +77,9 @@ export function encode(params: Params, config: Seq2SeqConfig, inputIds: tf.Tenso
  */
 export function decode(
   params: Params, config: Seq2SeqConfig, encoderOutput: tf.Tensor, encoderMask: tf.Tensor2D,
-  decoderInputIds: tf.Tensor2D, cache?: DecoderCache,
+  decoderInputIds: tf.Tensor2D, cache?: DecoderCache, drop: Dropout = NO_DROPOUT,
 ): DecoderOutput {
+  const rates = config.dropout;
   const past = cache?.past ?? 0;
   const [, tgt] = decoderInputIds.shape;
   const heads = config.decoderHeads;
@@ -81,7 +88,7 @@ export function decode(
     const crossMask = additiveMask(encoderMask);
     // One new position at a time needs no causal mask: it may see every cached key.
     const selfMask = tgt === 1 ? null : causalMask(tgt, past);
-    let h = embed(params, config, 'decoder', decoderInputIds, past);
+    let h = embed(params, config, 'decoder', decoderInputIds, past, drop);
     for (let i = 0; i < config.decoderLayers; i++) {
       const p = `model.decoder.layers.${i}`;
       const fresh = projectKeyValues(params, `${p}.self_attn`, h, heads);
@@ -92,9 +99,11 @@ export function decode(
       };
       const cross = previous?.cross ?? projectKeyValues(params, `${p}.encoder_attn`, encoderOutput, heads);
       layers.push({ self: { key: tf.keep(self.key), value: tf.keep(self.value) }, cross: previous?.cross ?? { key: tf.keep(cross.key), value: tf.keep(cross.value) } });
-      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attend(params, `${p}.self_attn`, h, self, heads, selfMask)));
-      h = norm(params, config, `${p}.encoder_attn_layer_norm`, h.add(attend(params, `${p}.encoder_attn`, h, cross, heads, crossMask)));
-      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h)));
+      const attended = drop.apply(attend(params, `${p}.self_attn`, h, self, heads, selfMask, drop, rates.attention), rates.hidden);
+      h = norm(params, config, `${p}.self_attn_layer_norm`, h.add(attended));
+      const crossed = drop.apply(attend(params, `${p}.encoder_attn`, h, cross, heads, crossMask, drop, rates.attention), rates.hidden);
+      h = norm(params, config, `${p}.encoder_attn_layer_norm`, h.add(crossed));
+      h = norm(params, config, `${p}.final_layer_norm`, h.add(feedForward(params, config, p, h, drop)));
     }
     // The LM head is the shared embedding matrix (tied), plus the fairseq-era bias buffer.
     return linear(h, params.get('lm_head.weight'), params.get('final_logits_bias').reshape([-1])) as tf.Tensor3D;

@@ -91,6 +91,11 @@ function bestSpanIn(window: WindowLogits, index: number, nBest: number, maxAnswe
   return kept;
 }
 
+/**
+ * One example's answer from all its windows: the best span by start + end logit, or "" when the
+ * smallest null score (first-token start + end) beats it by more than the threshold. When no span
+ * qualifies the answer is "" (run_qa.py would predict the placeholder text "empty").
+ */
 export function decodeAnswer(context: string, windows: readonly WindowLogits[], options: AnswerOptions = {}): QaAnswer {
   const nBest = options.nBest ?? 20;
   const maxAnswerLength = options.maxAnswerLength ?? 30;

@@ -67,10 +67,10 @@ export function windowLabels(windows: readonly Window[], context: string, answer
 }
 
 /**
- * startChar and endChar are UTF-16 indices, like the offsets. The context tokens holding the answer's first and last characters: the last one starting at or
- * before startChar, the first one ending at or after endChar. run_qa.py scans the same way but
- * runs past the context when the answer starts in its last token (landing on a special or padding
- * token); this stays inside the context.
+ * The context tokens holding the answer's first and last characters (UTF-16 indices, like the
+ * offsets): the last one starting at or before startChar, the first one ending at or after
+ * endChar. run_qa.py scans the same way but runs past the context when the answer starts in its
+ * last token (landing on a special or padding token); this stays inside the context.
  */
 export function positionsIn(window: Window, startChar: number, endChar: number): Positions {
   const first = window.offsets[window.contextStart];

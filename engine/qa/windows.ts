@@ -2,7 +2,7 @@
 // windows of overlapping tokens, each wrapped in the model's special tokens, as HF's fast
 // tokenizer does with truncation='only_second' and a stride (tokenizers' Encoding::truncate).
 import { assemble, specialCount } from '../tokenizers/template.js';
-import type { Encoding, Tokenizer } from '../tokenizers/index.js';
+import type { Tokenizer } from '../tokenizers/index.js';
 import type { TemplatePlacement } from '../tokenizers/types.js';
 import { QaError, type Span, type Window } from './types.js';
 
@@ -39,7 +39,7 @@ export function windowRanges(contextTokens: number, room: number, stride: number
 }
 
 function bare(tokenizer: Tokenizer, text: string, what: string): { ids: number[]; offsets: [number, number][] } {
-  const encoding: Encoding = tokenizer.encode(text, undefined, { addSpecialTokens: false });
+  const encoding = tokenizer.encode(text, undefined, { addSpecialTokens: false });
   if (encoding.offsets === undefined) throw new QaError(`the tokenizer cannot map the ${what}'s tokens back to characters, so answers cannot be located in it`);
   return { ids: encoding.ids, offsets: encoding.offsets };
 }

@@ -11,9 +11,9 @@ import type { Column } from './relation.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** The SELECT that reads the training rows (text, label) in the relation's order; also what a materialized snapshot copies. */
-export function datasetSelect(source: string, text: Column, label: Column): string {
-  return `SELECT ${quoteIdent(text.name)}::text AS ${quoteIdent(text.name)}, ${quoteIdent(label.name)}::text AS ${quoteIdent(label.name)} FROM ${source}`;
+/** The SELECT that reads the training columns as text, in the relation's order; also what a materialized snapshot copies. */
+export function datasetSelect(source: string, columns: readonly Column[]): string {
+  return `SELECT ${columns.map((c) => `${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`).join(', ')} FROM ${source}`;
 }
 
 export function labelKind(label: Column): LabelKind {
@@ -21,11 +21,11 @@ export function labelKind(label: Column): LabelKind {
 }
 
 /** The rows as whole DataRow messages, in chunks of about CHUNK_BYTES (each its own ArrayBuffer, to be transferred). */
-export async function readRowChunks(upstream: UpstreamQueries, source: string, text: Column, label: Column): Promise<Buffer[]> {
+export async function readRowChunks(upstream: UpstreamQueries, source: string, columns: readonly Column[]): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   let current = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   let used = 0;
-  await upstream.query(datasetSelect(source, text, label), {
+  await upstream.query(datasetSelect(source, columns), {
     onRow: (buf, start, end) => {
       const size = end - start;
       if (used + size > current.length) {

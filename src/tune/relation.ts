@@ -76,10 +76,10 @@ export function findColumn(relation: Relation, name: string, role: string): Colu
  * The text feature: `dataset_args.text_column` when given, else the one text column that is not
  * the label. Anything ambiguous is an error that lists the candidates and says how to choose.
  */
-export function textColumn(relation: Relation, label: Column, requested: string | null): Column {
+export function textColumn(relation: Relation, label: Column, requested: string | null, task = 'text classification'): Column {
   if (requested !== null) {
     const column = findColumn(relation, requested, 'text column (dataset_args.text_column)');
-    if (column.kind !== 'text') throw notText(relation, column);
+    if (column.kind !== 'text') throw notText(relation, column, task);
     return column;
   }
   const others = relation.columns.filter((c) => c.name !== label.name);
@@ -87,13 +87,13 @@ export function textColumn(relation: Relation, label: Column, requested: string 
   if (texts.length === 1 && texts[0] !== undefined) return texts[0];
   if (texts.length === 0) {
     const [first] = others;
-    if (first !== undefined && others.length === 1) throw notText(relation, first);
+    if (first !== undefined && others.length === 1) throw notText(relation, first, task);
     throw new ProxyError({
       severity: 'ERROR',
       code: '42804',
       message: `${relation.qualified} has no text column besides the label "${label.name}"`,
       detail: `Its columns: ${relation.columns.map((c) => `${c.name} ${c.type}`).join(', ')}.`,
-      hint: 'Text classification trains on one text column; create a view that casts or builds it.',
+      hint: `${capitalized(task)} trains on one text column; create a view that casts or builds it.`,
     });
   }
   throw new ProxyError({
@@ -104,12 +104,28 @@ export function textColumn(relation: Relation, label: Column, requested: string 
   });
 }
 
-function notText(relation: Relation, column: Column): ProxyError {
+function notText(relation: Relation, column: Column, task: string): ProxyError {
   return new ProxyError({
     severity: 'ERROR',
     code: '42804',
-    message: `column "${column.name}" of ${relation.qualified} is ${column.type}, but text classification needs a text feature`,
+    message: `column "${column.name}" of ${relation.qualified} is ${column.type}, but ${task} needs a text ${task === 'text classification' ? 'feature' : 'input'}`,
     hint: `Create a view that casts it, e.g. SELECT ${column.name}::text AS ${column.name}, ... FROM ${relation.qualified}.`,
+  });
+}
+
+function capitalized(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/** The target of a text-to-text task: a text column. */
+export function targetColumn(relation: Relation, name: string, task: string): Column {
+  const column = findColumn(relation, name, 'y_column_name');
+  if (column.kind === 'text') return column;
+  throw new ProxyError({
+    severity: 'ERROR',
+    code: '42804',
+    message: `target column "${name}" of ${relation.qualified} is ${column.type}; ${task} needs a text target`,
+    hint: 'Create a view that gives the target as text.',
   });
 }
 

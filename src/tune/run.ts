@@ -21,9 +21,10 @@ import { insertLog } from '../store/logs.js';
 import { completeModel, insertModel, lastModelName, setModelStatus } from '../store/models.js';
 import { createProject, parseTask, projectFor, taskName } from '../store/projects.js';
 import { insertSnapshot, lastSnapshot, materializeSnapshot } from '../store/snapshots.js';
-import { datasetSelect, labelKind, readRowChunks } from './dataset.js';
+import { datasetSelect, readRowChunks } from './dataset.js';
+import { planFor, type TaskColumns, type TaskPlan } from './tasks.js';
 import { formatMetrics, TuneProgress } from './progress.js';
-import { labelColumn, resolveRelation, textColumn, type Column, type Relation } from './relation.js';
+import { resolveRelation, type Relation } from './relation.js';
 import type { Sampling } from '../../engine/train/split.js';
 import { WorkerError } from '../../engine/worker/client.js';
 import type { TrainingJob } from '../serving/engine-host.js';
@@ -45,10 +46,10 @@ export interface TuneArgs {
 interface Source {
   /** The project's last snapshot, reused when relation_name is NULL (PostgresML's rule); null for a new one. */
   readonly snapshotId: bigint | null;
+  readonly plan: TaskPlan;
   readonly relation: Relation;
   readonly relationName: string;
-  readonly text: Column;
-  readonly label: Column;
+  readonly columns: TaskColumns;
   readonly testSize: number;
   readonly testSampling: Sampling;
 }
@@ -58,8 +59,7 @@ export async function runTune(args: TuneArgs, context: HandlerContext): Promise<
   const notice = (message: string): void => context.notice({ message });
   const hyperparams = readHyperparams(args.hyperparams);
   const project = await projectFor(upstream, args.projectName, args.task === null ? null : parseTask(args.task));
-  supported(project.task);
-  const source = await sourceOf(args, project.id, hyperparams, context);
+  const source = await sourceOf(args, project, hyperparams, context);
   const modelName = args.modelName ?? (project.id === null ? null : await lastModelName(upstream, project.id));
   if (modelName === null) throw new ProxyError({ severity: 'ERROR', code: '22023', message: 'pgml.tune needs a model_name: a Hugging Face model id or a local folder', hint: "e.g. model_name => 'distilbert-base-uncased'" });
   const folder = await fetchModel(modelName, context);
@@ -86,27 +86,24 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
   const { upstream } = context;
   const notice = (message: string): void => context.notice({ message });
   notice(`Snapshotting table "${source.relationName}", this may take a little while...`);
-  const chunks = await readRowChunks(upstream, source.relation.qualified, source.text, source.label);
+  const chunks = await readRowChunks(upstream, source.relation.qualified, source.columns.read);
   const split = { testSize: source.testSize, sampling: source.testSampling, seed: hyperparams.training.seed };
-  const data = await fromEngine(() => job.loadTextDataset(chunks, labelKind(source.label), split));
-  if (data.skipped.noLabel + data.skipped.noText > 0) {
-    notice(`left out ${data.skipped.noLabel} rows without a label (NULL or -1) and ${data.skipped.noText} rows without text`);
-  }
-  notice(`TextClassificationDataset { num_distinct_labels: ${data.classes.length}, num_rows: ${data.rows}, num_train_rows: ${data.train}, num_test_rows: ${data.test} }`);
+  const data = await fromEngine(() => source.plan.load(job, chunks, source.columns, split));
+  for (const message of data.notices) notice(message);
   if (hyperparams.unused.length > 0) notice(`pgml.tune does not use these hyperparams: ${hyperparams.unused.join(', ')}`);
 
   // Everything checked: from here on, rows are written.
   const projectRow = project.id === null ? await createProject(upstream, project.name, project.task) : { ...project, id: project.id };
   const snapshotId = source.snapshotId ?? (await insertSnapshot(upstream, {
     relationName: source.relationName,
-    yColumnName: source.label.name,
+    yColumnName: source.columns.label.name,
     testSize: source.testSize,
     testSampling: source.testSampling,
-    columns: source.relation.columns.map((c) => ({ name: c.name, pg_type: c.type, position: c.position, label: c.name === source.label.name })),
-    analysis: { samples: data.rows, train: data.train, test: data.test, labels: data.classes, skipped: data.skipped },
+    columns: source.relation.columns.map((c) => ({ name: c.name, pg_type: c.type, position: c.position, label: c.name === source.columns.label.name })),
+    analysis: data.analysis,
   }));
   if (args.materializeSnapshot && source.snapshotId === null) {
-    await materializeSnapshot(upstream, snapshotId, datasetSelect(source.relation.qualified, source.text, source.label));
+    await materializeSnapshot(upstream, snapshotId, datasetSelect(source.relation.qualified, source.columns.read));
   }
   const stored = { ...redactSecrets(objectOf(args.hyperparams)), model_name: modelName, project_name: projectRow.name };
   const modelId = await insertModel(upstream, { projectId: projectRow.id, snapshotId, hyperparams: stored, numFeatures: 1 });
@@ -116,7 +113,7 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
   const progress = new TuneProgress({ upstream, ownsTransaction: context.ownsTransaction, projectId: projectRow.id, modelId, notice });
   let deployed = false;
   try {
-    const result = await job.tuneClassifier({ modelFolder: folder, training: hyperparams.training, maxLength: hyperparams.dataset.maxLength }, progress.onEvent);
+    const result = await source.plan.train(job, folder, hyperparams, progress.onEvent);
     await progress.flush();
     context.signal.throwIfAborted();
     const metrics = result.metrics;
@@ -138,7 +135,9 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
   return [[projectRow.name, taskName(projectRow.task), 'transformers', deployed]];
 }
 
-async function sourceOf(args: TuneArgs, projectId: bigint | null, hyperparams: Hyperparams, context: HandlerContext): Promise<Source> {
+async function sourceOf(args: TuneArgs, project: { readonly id: bigint | null; readonly task: Task }, hyperparams: Hyperparams, context: HandlerContext): Promise<Source> {
+  const plan = planFor(project.task);
+  const projectId = project.id;
   let relationName = args.relationName;
   let yColumn = args.yColumnName;
   let testSize = args.testSize;
@@ -162,21 +161,10 @@ async function sourceOf(args: TuneArgs, projectId: bigint | null, hyperparams: H
     throw new ProxyError({ severity: 'ERROR', code: '22023', message: 'You must pass a `y_column_name` when you pass a `relation_name` for a supervised task.' });
   }
   const relation = await resolveRelation(context.upstream, readFrom ?? relationName);
-  const label = labelColumn(relation, hyperparams.dataset.classColumn ?? yColumn);
-  const text = textColumn(relation, label, hyperparams.dataset.textColumn);
-  return { snapshotId, relation, relationName, text, label, testSize, testSampling };
+  const columns = plan.columns(relation, yColumn, hyperparams.dataset);
+  return { plan, snapshotId, relation, relationName, columns, testSize, testSampling };
 }
 
-/** This release tunes text classification; the other tasks come next (see the README). */
-function supported(task: Task): void {
-  if (task === 'text_classification') return;
-  throw new ProxyError({
-    severity: 'ERROR',
-    code: '0A000',
-    message: `pgml.tune does not train ${taskName(task)} models yet in pgml-proxy`,
-    hint: 'This version fine-tunes text-classification models.',
-  });
-}
 
 function readHyperparams(json: JsonValue): Hyperparams {
   try {

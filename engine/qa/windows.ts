@@ -11,6 +11,11 @@ export interface WindowOptions {
   readonly maxLength?: number;
   /** Context tokens shared by consecutive windows (run_qa.py's doc_stride). */
   readonly stride?: number;
+  /**
+   * Lower a stride that does not fit beside a long question to half the room left (HF refuses
+   * instead): what lets one max_length/stride setting serve questions of every length.
+   */
+  readonly fitStride?: boolean;
 }
 
 // Python's str.isspace set, which run_qa.py's question.lstrip() removes (JS \s differs on \x1c-\x1f, \x85, \ufeff).
@@ -46,9 +51,9 @@ function bare(tokenizer: Tokenizer, text: string, what: string): { ids: number[]
 
 export function qaWindows(tokenizer: Tokenizer, question: string, context: string, options: WindowOptions = {}): Window[] {
   const maxLength = options.maxLength ?? 384;
-  const stride = options.stride ?? 128;
+  const requestedStride = options.stride ?? 128;
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new QaError(`max_length must be a positive integer, not ${maxLength}`);
-  if (!Number.isInteger(stride) || stride < 0) throw new QaError(`stride must be a non-negative integer, not ${stride}`);
+  if (!Number.isInteger(requestedStride) || requestedStride < 0) throw new QaError(`stride must be a non-negative integer, not ${requestedStride}`);
   const template = tokenizer.template;
   if (template === undefined) throw new QaError('this tokenizer has no question/context pair layout');
   const layout = template.pair;
@@ -56,6 +61,7 @@ export function qaWindows(tokenizer: Tokenizer, question: string, context: strin
   const c = bare(tokenizer, context, 'context');
   const specials = specialCount(layout);
   const room = maxLength - specials - q.ids.length;
+  const stride = options.fitStride === true && room > 0 && requestedStride >= room ? Math.floor(room / 2) : requestedStride;
   if (q.ids.length + c.ids.length + specials > maxLength) {
     // The same two refusals as tokenizers' truncate_encodings and Encoding::truncate.
     if (room <= 0) {

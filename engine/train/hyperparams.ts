@@ -38,6 +38,9 @@ export interface TrainingArgs {
 export interface DatasetArgs {
   readonly textColumn: string | null;
   readonly classColumn: string | null;
+  /** Question answering's columns (default `question` and `context`). */
+  readonly questionColumn: string | null;
+  readonly contextColumn: string | null;
   /** Tokens per example after truncation; null: the tokenizer's and model's limit. */
   readonly maxLength: number | null;
   /** Sequence-to-sequence: source and target limits (PostgresML G1's summarization names), over maxLength. */
@@ -158,11 +161,13 @@ const TRAINING_KEYS: { readonly [K in keyof TrainingArgs]: { readonly keys: read
   seed: { keys: ['seed'], read: integer },
 };
 
-const DATASET_DEFAULTS: DatasetArgs = Object.freeze({ textColumn: null, classColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
+const DATASET_DEFAULTS: DatasetArgs = Object.freeze({ textColumn: null, classColumn: null, questionColumn: null, contextColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
 
 const DATASET_KEYS: { readonly [K in keyof DatasetArgs]: { readonly keys: readonly string[]; readonly read: Reader<DatasetArgs[K]> } } = {
   textColumn: { keys: ['text_column'], read: text },
   classColumn: { keys: ['class_column'], read: text },
+  questionColumn: { keys: ['question_column'], read: text },
+  contextColumn: { keys: ['context_column'], read: text },
   maxLength: { keys: ['max_length'], read: count },
   maxInputLength: { keys: ['max_input_length', 'max_source_length'], read: count },
   maxTargetLength: { keys: ['max_summary_length', 'max_target_length'], read: count },

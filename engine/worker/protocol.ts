@@ -6,6 +6,9 @@ import type { LabelKind, SplitRequest } from '../classify/dataset.js';
 import type { ClassifierTuneRequest } from '../classify/fine-tune.js';
 import type { GenerationOptions } from '../generate/index.js';
 import type { Seq2SeqTuneRequest } from '../text2text/fine-tune.js';
+import type { QaInput } from '../qa/answer.js';
+import type { QaAnswer } from '../qa/decode.js';
+import type { QaTuneRequest } from '../qa/fine-tune.js';
 import type { LogEntry, StepReport } from '../train/loop.js';
 
 export type WorkerRequest =
@@ -19,10 +22,14 @@ export type WorkerRequest =
   /** (input, target) rows for translation and summarization, as load-text-dataset. */
   | { readonly kind: 'load-pair-dataset'; readonly chunks: readonly Uint8Array[]; readonly split: SplitRequest }
   | { readonly kind: 'tune-seq2seq'; readonly request: Omit<Seq2SeqTuneRequest, 'memoryBudget' | 'train' | 'test'> }
+  /** (question, context, answers) rows for extractive question answering. */
+  | { readonly kind: 'load-qa-dataset'; readonly chunks: readonly Uint8Array[]; readonly split: SplitRequest }
+  | { readonly kind: 'tune-qa'; readonly request: Omit<QaTuneRequest, 'memoryBudget' | 'train' | 'test'> }
   /** Loads a stored model (its files by name) under a key; its config.json says what it is. */
   | { readonly kind: 'load-model'; readonly key: string; readonly files: readonly (readonly [string, Uint8Array])[] }
   | { readonly kind: 'classify'; readonly key: string; readonly texts: readonly string[]; readonly batchSize: number }
   | { readonly kind: 'generate'; readonly key: string; readonly texts: readonly string[]; readonly options: GenerationOptions; readonly batchSize: number }
+  | { readonly kind: 'answer'; readonly key: string; readonly inputs: readonly QaInput[]; readonly settings: AnswerRequest }
   | { readonly kind: 'unload'; readonly key: string }
   | { readonly kind: 'loaded' };
 
@@ -33,7 +40,16 @@ export type WorkerEvent =
   | { readonly kind: 'evaluation'; readonly entry: Readonly<Record<string, number>> };
 
 /** What a stored model is, by its config.json. */
-export type LoadedKind = 'classifier' | 'seq2seq';
+export type LoadedKind = 'classifier' | 'seq2seq' | 'qa';
+
+/** How questions are answered: the pipeline's knobs (the window length is capped at the model's). */
+export interface AnswerRequest {
+  readonly maxLength: number | null;
+  readonly stride: number;
+  readonly maxAnswerLength: number;
+  readonly allowNoAnswer: boolean;
+  readonly batchSize: number;
+}
 
 /** A training job's outcome: the model's files (moved, not copied) and its figures. */
 export interface TrainedFiles {
@@ -57,6 +73,16 @@ export interface WorkerResults {
     readonly skipped: { readonly noSource: number; readonly noTarget: number };
   };
   readonly 'tune-seq2seq': TrainedFiles;
+  readonly 'load-qa-dataset': {
+    readonly rows: number;
+    readonly train: number;
+    readonly test: number;
+    readonly read: number;
+    readonly unanswerable: number;
+    readonly skipped: { readonly missing: number; readonly mismatched: number };
+  };
+  readonly 'tune-qa': TrainedFiles;
+  readonly answer: { readonly answers: readonly QaAnswer[] };
   readonly generate: { readonly texts: readonly string[] };
   readonly 'load-text-dataset': {
     readonly classes: readonly string[];

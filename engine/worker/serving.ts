@@ -10,9 +10,13 @@ import type { GenerationOptions } from '../generate/index.js';
 import { loadModelFromFolder, writeModelFiles, type LoadedModel } from '../models/save/index.js';
 import { generateTexts, type Text2Text } from '../text2text/generate-texts.js';
 import { loadTokenizer } from '../tokenizers/index.js';
-import type { LoadedKind, WorkerResults } from './protocol.js';
+import { answerQuestions, qaMaxLength, type QaInput, type QaParts } from '../qa/answer.js';
+import type { AnswerRequest, LoadedKind, WorkerResults } from './protocol.js';
 
-type Served = { readonly kind: 'classifier'; readonly parts: ClassifierParts } | { readonly kind: 'seq2seq'; readonly parts: Text2Text };
+type Served =
+  | { readonly kind: 'classifier'; readonly parts: ClassifierParts }
+  | { readonly kind: 'seq2seq'; readonly parts: Text2Text }
+  | { readonly kind: 'qa'; readonly parts: QaParts };
 
 export class ServingState {
   private readonly models = new Map<string, Served>();
@@ -36,10 +40,16 @@ export class ServingState {
     return { texts: generateTexts(served.parts, texts, options, batchSize) };
   }
 
+  async answer(key: string, inputs: readonly QaInput[], request: AnswerRequest): Promise<WorkerResults['answer']> {
+    const { parts } = this.get(key, 'qa');
+    const answers = await answerQuestions(parts, inputs, { ...request, maxLength: qaMaxLength(parts.config, request.maxLength) });
+    return { answers };
+  }
+
   unload(key: string): void {
     const served = this.models.get(key);
     if (served === undefined) return;
-    (served.kind === 'classifier' ? served.parts.params : served.parts.model.params).dispose();
+    (served.kind === 'seq2seq' ? served.parts.model.params : served.parts.params).dispose();
     this.models.delete(key);
   }
 
@@ -63,9 +73,8 @@ async function fromFiles(files: readonly (readonly [string, Uint8Array])[]): Pro
     const model: LoadedModel = await loadModelFromFolder(folder);
     const tokenizer = await loadTokenizer(folder);
     if (model.kind === 'seq2seq') return { kind: 'seq2seq', parts: { model, tokenizer } };
-    if (model.config.head === 'sequence-classification') return { kind: 'classifier', parts: { config: model.config, params: model.params, tokenizer } };
-    model.params.dispose();
-    throw new Error(`the stored model has a ${model.config.head} head, which this worker does not serve yet`);
+    const parts = { config: model.config, params: model.params, tokenizer };
+    return model.config.head === 'sequence-classification' ? { kind: 'classifier', parts } : { kind: 'qa', parts };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -6,6 +6,8 @@ import { splitDataset, textDataset, type SplitRequest, type TextDataset, type La
 import { fineTuneClassifier, type LabelledTexts } from '../classify/fine-tune.js';
 import { pairDataset, splitPairs, type PairDataset } from '../text2text/dataset.js';
 import { fineTuneSeq2Seq, type TextPairs } from '../text2text/fine-tune.js';
+import { qaDataset, splitQa, type QaDataset, type QaExample } from '../qa/dataset.js';
+import { fineTuneQuestionAnswering } from '../qa/fine-tune.js';
 import type { LoopResult } from '../train/loop.js';
 import type { Split } from '../train/split.js';
 import type { WorkerEvent, WorkerRequest, WorkerResults, TrainedFiles } from './protocol.js';
@@ -21,6 +23,7 @@ type Request<K extends WorkerRequest['kind']> = Extract<WorkerRequest, { kind: K
 export class TrainingState {
   private texts: { readonly data: TextDataset; readonly split: Split } | null = null;
   private pairs: { readonly data: PairDataset; readonly split: Split } | null = null;
+  private questions: { readonly data: QaDataset; readonly split: Split } | null = null;
 
   constructor(private readonly memoryBudget: number) {}
 
@@ -36,6 +39,21 @@ export class TrainingState {
     const split = splitPairs(data, request);
     this.pairs = { data, split };
     return { rows: data.sources.length, train: split.train.length, test: split.test.length, read: data.read, skipped: data.skipped };
+  }
+
+  loadQaDataset(chunks: readonly Uint8Array[], request: SplitRequest): WorkerResults['load-qa-dataset'] {
+    const data = qaDataset(chunks);
+    const split = splitQa(data, request);
+    this.questions = { data, split };
+    return { rows: data.examples.length, train: split.train.length, test: split.test.length, read: data.read, unanswerable: data.unanswerable, skipped: data.skipped };
+  }
+
+  async tuneQa(message: Request<'tune-qa'>, emit: (event: WorkerEvent) => void): Promise<Answer<TrainedFiles>> {
+    if (this.questions === null) throw new Error('tune-qa needs load-qa-dataset first');
+    const { data, split } = this.questions;
+    const pick = (rows: readonly number[]): QaExample[] => rows.flatMap((i) => data.examples[i] ?? []);
+    const request = { ...message.request, memoryBudget: this.memoryBudget, train: pick(split.train), test: pick(split.test) };
+    return trained(await fineTuneQuestionAnswering(request, hooks(emit)));
   }
 
   async tuneClassifier(message: Request<'tune-classifier'>, emit: (event: WorkerEvent) => void): Promise<Answer<TrainedFiles>> {

@@ -35,6 +35,12 @@ async function handle(message: ToWorker, emit: (event: WorkerEvent) => void): Pr
       return now(training.loadPairDataset(message.chunks, message.split));
     case 'tune-seq2seq':
       return training.tuneSeq2Seq(message, emit);
+    case 'load-qa-dataset':
+      return now(training.loadQaDataset(message.chunks, message.split));
+    case 'tune-qa':
+      return training.tuneQa(message, emit);
+    case 'answer':
+      return now(await serving.answer(message.key, message.inputs, message.settings));
     case 'load-model':
       return now(await serving.load(message.key, message.files));
     case 'classify':

@@ -7,7 +7,9 @@
 import type { LabelKind, SplitRequest } from '../../engine/classify/dataset.js';
 import type { GenerationOptions } from '../../engine/generate/index.js';
 import { EngineWorker } from '../../engine/worker/client.js';
-import type { WorkerEvent, WorkerRequest, WorkerResults } from '../../engine/worker/protocol.js';
+import type { AnswerRequest, WorkerEvent, WorkerRequest, WorkerResults } from '../../engine/worker/protocol.js';
+import type { QaInput } from '../../engine/qa/answer.js';
+import type { QaAnswer } from '../../engine/qa/decode.js';
 import { transferable } from '../../engine/worker/transfer.js';
 
 export type TuneClassifierRequest = Extract<WorkerRequest, { kind: 'tune-classifier' }>['request'];
@@ -22,6 +24,8 @@ export interface TrainingJob {
   tuneClassifier(request: TuneClassifierRequest, onEvent: (event: WorkerEvent) => void): Promise<WorkerResults['tune-classifier']>;
   loadPairDataset(chunks: readonly Uint8Array[], split: SplitRequest): Promise<WorkerResults['load-pair-dataset']>;
   tuneSeq2Seq(request: TuneSeq2SeqRequest, onEvent: (event: WorkerEvent) => void): Promise<WorkerResults['tune-seq2seq']>;
+  loadQaDataset(chunks: readonly Uint8Array[], split: SplitRequest): Promise<WorkerResults['load-qa-dataset']>;
+  tuneQa(request: Extract<WorkerRequest, { kind: 'tune-qa' }>['request'], onEvent: (event: WorkerEvent) => void): Promise<WorkerResults['tune-qa']>;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,8 @@ export class EngineHost {
       tuneClassifier: (request, onEvent) => worker.request({ kind: 'tune-classifier', request }, { signal, onEvent }),
       loadPairDataset: (chunks, split) => worker.request({ kind: 'load-pair-dataset', chunks, split }, { signal, transfer: transferable(chunks) }),
       tuneSeq2Seq: (request, onEvent) => worker.request({ kind: 'tune-seq2seq', request }, { signal, onEvent }),
+      loadQaDataset: (chunks, split) => worker.request({ kind: 'load-qa-dataset', chunks, split }, { signal, transfer: transferable(chunks) }),
+      tuneQa: (request, onEvent) => worker.request({ kind: 'tune-qa', request }, { signal, onEvent }),
       close: async () => {
         if (closed) return;
         closed = true;
@@ -107,6 +113,13 @@ export class EngineHost {
     const worker = await this.inferenceWorker();
     await this.load(worker, key, files);
     return (await worker.request({ kind: 'generate', key, texts, options, batchSize })).texts;
+  }
+
+  /** Answers from the stored extractive QA model `key`, one per input, in order. */
+  async answer(key: string, files: () => Promise<Map<string, Buffer>>, inputs: readonly QaInput[], settings: AnswerRequest): Promise<readonly QaAnswer[]> {
+    const worker = await this.inferenceWorker();
+    await this.load(worker, key, files);
+    return (await worker.request({ kind: 'answer', key, inputs, settings })).answers;
   }
 
   async close(): Promise<void> {

@@ -113,7 +113,7 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
   const progress = new TuneProgress({ upstream, ownsTransaction: context.ownsTransaction, projectId: projectRow.id, modelId, notice });
   let deployed = false;
   try {
-    const result = await source.plan.train(job, folder, hyperparams, progress.onEvent);
+    const result = await fromEngine(() => source.plan.train(job, folder, hyperparams, progress.onEvent));
     await progress.flush();
     context.signal.throwIfAborted();
     const metrics = result.metrics;
@@ -231,12 +231,12 @@ async function markFailed(context: HandlerContext, projectId: bigint, modelId: b
   // The upstream session is gone or failing: the row stays in_progress, which is all the database can know.
 }
 
-/** The engine's verdicts on the data (one label, a test_size too large) are the caller's errors. */
+/** The engine's verdicts on the data (one label, a test_size too large, a question longer than max_length) are the caller's errors. */
 async function fromEngine<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof WorkerError && (error.errorName === 'DatasetError' || error.errorName === 'SplitError')) {
+    if (error instanceof WorkerError && ['DatasetError', 'SplitError', 'QaError', 'HyperparamError'].includes(error.errorName)) {
       throw new ProxyError({ severity: 'ERROR', code: '22023', message: error.message }, { cause: error });
     }
     throw error;

@@ -12,7 +12,7 @@ import type { TrainingJob } from '../serving/engine-host.js';
 import type { Task } from '../store/key-metrics.js';
 import { taskName } from '../store/projects.js';
 import { labelKind } from './dataset.js';
-import { labelColumn, targetColumn, textColumn, type Column, type Relation } from './relation.js';
+import { findColumn, labelColumn, targetColumn, textColumn, type Column, type Relation } from './relation.js';
 
 export interface TaskColumns {
   /** Read as text, in this order: what the engine's dataset loader expects. */
@@ -79,8 +79,39 @@ function textToText(task: 'translation' | 'summarization'): TaskPlan {
   };
 }
 
+/** question, context (names from dataset_args, else those) and the SQuAD `answers` jsonb as y. */
+const questionAnswering: TaskPlan = {
+  columns(relation, yColumn, dataset) {
+    const answers = findColumn(relation, yColumn, 'y_column_name (the answers)');
+    if (answers.type !== 'jsonb' && answers.type !== 'json' && answers.kind !== 'text') {
+      throw new ProxyError({ severity: 'ERROR', code: '42804', message: `answers column "${yColumn}" of ${relation.qualified} is ${answers.type}; question answering needs SQuAD's {"text": [...], "answer_start": [...]} as jsonb` });
+    }
+    const question = textOnly(relation, dataset.questionColumn ?? 'question', 'question column (dataset_args.question_column)');
+    const context = textOnly(relation, dataset.contextColumn ?? 'context', 'context column (dataset_args.context_column)');
+    return { read: [question, context, answers], label: answers };
+  },
+  async load(job, chunks, _columns, split) {
+    const data = await job.loadQaDataset(chunks, split);
+    const notices = [
+      ...(data.skipped.mismatched > 0 ? [`WARNING: left out ${data.skipped.mismatched} rows whose answer_start does not point at the answer's text in the context`] : []),
+      ...(data.skipped.missing > 0 ? [`left out ${data.skipped.missing} rows without a question, context or answers`] : []),
+      `QuestionAnsweringDataset { num_rows: ${data.rows}, num_unanswerable: ${data.unanswerable}, num_train_rows: ${data.train}, num_test_rows: ${data.test} }`,
+    ];
+    return { rows: data.rows, train: data.train, test: data.test, notices, analysis: { samples: data.rows, train: data.train, test: data.test, unanswerable: data.unanswerable, skipped: data.skipped } };
+  },
+  train: (job, modelFolder, hyperparams, onEvent) =>
+    job.tuneQa({ modelFolder, training: hyperparams.training, maxLength: hyperparams.dataset.maxLength, stride: hyperparams.dataset.stride }, onEvent),
+};
+
+function textOnly(relation: Relation, name: string, role: string): Column {
+  const column = findColumn(relation, name, role);
+  if (column.kind === 'text') return column;
+  throw new ProxyError({ severity: 'ERROR', code: '42804', message: `column "${name}" of ${relation.qualified} is ${column.type}; question answering needs text` });
+}
+
 const PLANS: Partial<Record<Task, TaskPlan>> = {
   text_classification: classification,
+  question_answering: questionAnswering,
   translation: textToText('translation'),
   summarization: textToText('summarization'),
 };

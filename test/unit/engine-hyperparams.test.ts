@@ -30,7 +30,7 @@ describe('parseHyperparams', () => {
         maxGradNorm: 1, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, evaluationStrategy: 'no', evalSteps: null,
         loggingSteps: 500, seed: 42,
       });
-      assert.deepEqual(dataset, { textColumn: null, classColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
+      assert.deepEqual(dataset, { textColumn: null, classColumn: null, questionColumn: null, contextColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
       assert.deepEqual(unused, []);
       assert.ok(Object.isFrozen(training) && Object.isFrozen(dataset));
     }
@@ -50,7 +50,7 @@ describe('parseHyperparams', () => {
       maxGradNorm: 0, adamBeta1: 0.8, adamBeta2: 0.99, adamEpsilon: 1e-6, evaluationStrategy: 'steps', evalSteps: 50,
       loggingSteps: 0.1, seed: 7,
     });
-    assert.deepEqual(dataset, { textColumn: 'review', classColumn: 'sentiment', maxLength: 128, maxInputLength: 1024, maxTargetLength: 64, stride: 32 });
+    assert.deepEqual(dataset, { textColumn: 'review', classColumn: 'sentiment', questionColumn: null, contextColumn: null, maxLength: 128, maxInputLength: 1024, maxTargetLength: 64, stride: 32 });
     assert.deepEqual(unused, []);
   });
 
@@ -65,7 +65,7 @@ describe('parseHyperparams', () => {
     assert.equal(training.learningRate, 3e-5);
     assert.equal(training.numTrainEpochs, 2);
     assert.equal(training.perDeviceTrainBatchSize, 4, 'a flat key the nested form does not repeat still counts');
-    assert.deepEqual(dataset, { textColumn: 'text', classColumn: 'label', maxLength: 64, maxInputLength: null, maxTargetLength: null, stride: null });
+    assert.deepEqual(dataset, { textColumn: 'text', classColumn: 'label', questionColumn: null, contextColumn: null, maxLength: 64, maxInputLength: null, maxTargetLength: null, stride: null });
     assert.deepEqual(unused, []);
   });
 

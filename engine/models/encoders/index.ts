@@ -6,4 +6,4 @@ export { crossEntropy, disposeOutput, encoderLoss, forward, type EncoderOutput, 
 export { gradientNorms, trainableParams, type TrainableParams } from './variables.js';
 export { checkEncoderWeights, expectedWeights } from './weights.js';
 export { initializeMissingHead } from './head-init.js';
-export { loadClassifierBase, type ClassifierBase } from './classifier-base.js';
+export { loadClassifierBase, loadQuestionAnsweringBase, type EncoderBase } from './encoder-base.js';

@@ -9,7 +9,7 @@ import { crossEntropy, forward, loadClassifierBase } from '../models/encoders/in
 import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type LoopHooks, type LoopResult } from '../train/loop.js';
+import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { encoderInputs, maxTokens, tokenize, type TextExample } from './examples.js';
@@ -34,19 +34,7 @@ export interface ClassifierTuneRequest {
   readonly memoryBudget: number;
 }
 
-export interface TuneHooks extends LoopHooks {
-  notice?(message: string): void;
-  /** Evaluation during training (evaluation_strategy), transformers' eval_* names. */
-  onEvaluation?(entry: Readonly<Record<string, number>>): void;
-}
-
-export interface ClassifierTuneResult {
-  readonly files: Map<string, Buffer>;
-  readonly metrics: Readonly<Record<string, number>>;
-  readonly train: LoopResult;
-}
-
-export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: TuneHooks = {}): Promise<ClassifierTuneResult> {
+export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: FineTuneHooks = {}): Promise<FineTuneResult> {
   const { training } = request;
   const tokenizer = await loadTokenizer(request.modelFolder);
   const base = await loadClassifierBase(tf, request.modelFolder, request.labels, training.seed);

@@ -11,7 +11,7 @@ import { encoderLoss, forward, loadQuestionAnsweringBase } from '../models/encod
 import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type LoopHooks, type LoopResult } from '../train/loop.js';
+import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainMicroBatch } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { shapeOf } from '../classify/predict.js';
@@ -32,10 +32,6 @@ export interface QaTuneRequest {
   readonly memoryBudget: number;
 }
 
-export interface QaTuneHooks extends LoopHooks {
-  notice?(message: string): void;
-  onEvaluation?(entry: Readonly<Record<string, number>>): void;
-}
 
 /** One training window with its answer positions. */
 interface Feature {
@@ -45,7 +41,7 @@ interface Feature {
   readonly length: number;
 }
 
-export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: QaTuneHooks = {}): Promise<{ files: Map<string, Buffer>; metrics: Record<string, number>; train: LoopResult }> {
+export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: FineTuneHooks = {}): Promise<FineTuneResult> {
   const { training } = request;
   const tokenizer = await loadTokenizer(request.modelFolder);
   const base = await loadQuestionAnsweringBase(tf, request.modelFolder, training.seed);

@@ -12,7 +12,7 @@ import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { chunks } from '../train/batches.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type LoopHooks, type LoopResult } from '../train/loop.js';
+import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainMicroBatch, type ModelShape } from '../train/memory.js';
 import { seq2seqTrainable } from '../train/seq2seq.js';
 import { pairBatch, tokenizePairs, type PairExample } from './examples.js';
@@ -34,16 +34,6 @@ export interface Seq2SeqTuneRequest {
   readonly memoryBudget: number;
 }
 
-export interface Seq2SeqTuneHooks extends LoopHooks {
-  notice?(message: string): void;
-  onEvaluation?(entry: Readonly<Record<string, number>>): void;
-}
-
-export interface Seq2SeqTuneResult {
-  readonly files: Map<string, Buffer>;
-  readonly metrics: Readonly<Record<string, number>>;
-  readonly train: LoopResult;
-}
 
 export function seq2seqShape(model: Seq2SeqModel, parameters: number): ModelShape {
   const json = model.configJson;
@@ -52,7 +42,7 @@ export function seq2seqShape(model: Seq2SeqModel, parameters: number): ModelShap
   return { layers: model.config.encoderLayers + 2 * model.config.decoderLayers, hidden: model.config.dModel, intermediate: ffn, heads: model.config.encoderHeads, parameters };
 }
 
-export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: Seq2SeqTuneHooks = {}): Promise<Seq2SeqTuneResult> {
+export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTuneHooks = {}): Promise<FineTuneResult> {
   const { training } = request;
   const tokenizer = await loadTokenizer(request.modelFolder);
   const loaded = await loadSeq2Seq(request.modelFolder);

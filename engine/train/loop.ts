@@ -169,3 +169,17 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
   const runtimeSeconds = (performance.now() - started) / 1000;
   return { steps: step, epochs: epochsDone, trainLoss: lossSum / Math.max(1, step), runtimeSeconds, samplesPerSecond: samples / runtimeSeconds };
 }
+
+/** What a task's fine-tuning tells its host beyond the loop's own events. */
+export interface FineTuneHooks extends LoopHooks {
+  notice?(message: string): void;
+  /** Evaluation during training (evaluation_strategy), with transformers' eval_* names. */
+  onEvaluation?(entry: Readonly<Record<string, number>>): void;
+}
+
+/** A fine-tuned model: its files in the Hugging Face layout, its test metrics, and the run. */
+export interface FineTuneResult {
+  readonly files: Map<string, Buffer>;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly train: LoopResult;
+}

@@ -8,7 +8,7 @@ import { pairDataset, splitPairs, type PairDataset } from '../text2text/dataset.
 import { fineTuneSeq2Seq, type TextPairs } from '../text2text/fine-tune.js';
 import { qaDataset, splitQa, type QaDataset, type QaExample } from '../qa/dataset.js';
 import { fineTuneQuestionAnswering } from '../qa/fine-tune.js';
-import type { LoopResult } from '../train/loop.js';
+import type { FineTuneHooks, FineTuneResult } from '../train/loop.js';
 import type { Split } from '../train/split.js';
 import type { WorkerEvent, WorkerRequest, WorkerResults, TrainedFiles } from './protocol.js';
 import { transferable } from './transfer.js';
@@ -73,16 +73,17 @@ export class TrainingState {
   }
 }
 
-function hooks(emit: (event: WorkerEvent) => void) {
+/** The fine-tuning's events, sent to the proxy as they happen. */
+function hooks(emit: (event: WorkerEvent) => void): FineTuneHooks {
   return {
-    notice: (message: string) => emit({ kind: 'notice', message }),
-    onStep: (report: Extract<WorkerEvent, { kind: 'step' }>['report']) => emit({ kind: 'step', report }),
-    onLog: (entry: Extract<WorkerEvent, { kind: 'log' }>['entry']) => emit({ kind: 'log', entry }),
-    onEvaluation: (entry: Readonly<Record<string, number>>) => emit({ kind: 'evaluation', entry }),
+    notice: (message) => emit({ kind: 'notice', message }),
+    onStep: (report) => emit({ kind: 'step', report }),
+    onLog: (entry) => emit({ kind: 'log', entry }),
+    onEvaluation: (entry) => emit({ kind: 'evaluation', entry }),
   };
 }
 
-function trained(result: { readonly files: Map<string, Buffer>; readonly metrics: Readonly<Record<string, number>>; readonly train: LoopResult }): Answer<TrainedFiles> {
+function trained(result: FineTuneResult): Answer<TrainedFiles> {
   const files = [...result.files].map(([name, bytes]) => [name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const);
   const value: TrainedFiles = {
     files,

@@ -1,0 +1,422 @@
+/**
+ * pgml.tune benchmark: fine-tunes a DistilBERT-base-shaped text classifier (random weights, in a
+ * local folder laid out like the hub's distilbert-base-uncased) for a fixed number of steps through
+ * pgml-proxy (the real CLI, in its own process, against a private PostgreSQL), and prints the
+ * training speed, the proxy's peak memory and the micro-batching the engine chose; then, when
+ * /usr/bin/python3 has torch, the same training in PyTorch (bench/tune-torch.py) and the ratio.
+ *
+ *   npm run bench:tune -- [--steps 3] [--layers 6] [--batch 16] [--seq 128] [--test-rows 8]
+ *       [--openblas-coretype SkylakeX]
+ *
+ * PyTorch runs first, before PostgreSQL and the proxy start, so nothing of this bench runs
+ * beside it (after the tune, PostgreSQL is still busy with the ~270 MB of model files it was
+ * sent). Samples/s leave out the first step (warm-up: kernel set-up, XNNPACK weight packing, heap growth)
+ * when there are several. Every process it starts is stopped and every temp folder removed, on
+ * success or failure.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { expectedWeights, readEncoderConfig } from '../engine/models/encoders/index.js';
+import { Rng } from '../engine/train/rng.js';
+import { encodeSafetensors, type WeightTensor } from '../engine/weights/index.js';
+import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
+import { cpuTicks, median, stopChild, wholeNumber } from './common.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    steps: { type: 'string', default: process.env.BENCH_STEPS ?? '3' },
+    layers: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '16' },
+    seq: { type: 'string', default: '128' },
+    'test-rows': { type: 'string', default: '8' },
+    // This machine image exports OPENBLAS_CORETYPE=Haswell (AVX2) for every process; the
+    // reference measurements (tfjs-engine.md §0) use the AVX-512 kernels, so they are the default.
+    'openblas-coretype': { type: 'string', default: 'SkylakeX' },
+  },
+});
+const steps = wholeNumber('steps', flags.steps);
+const layers = wholeNumber('layers', flags.layers);
+const batch = wholeNumber('batch', flags.batch);
+const seq = wholeNumber('seq', flags.seq);
+const testRows = wholeNumber('test-rows', flags['test-rows'], 2);
+const PYTHON = '/usr/bin/python3';
+const TABLE = 'bench_tune_texts';
+const VOCAB_SIZE = 30522;
+const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+/** Words per text: well over `seq` tokens, so every row is truncated to exactly max_length. */
+const WORDS_PER_TEXT = 2 * seq;
+
+interface TfResult {
+  /** Seconds each optimizer step took, from the worker's own clock (see stepSeconds). */
+  readonly stepSeconds: number[];
+  readonly wallSeconds: number;
+  readonly microBatches: number;
+  readonly rssBefore: number;
+  readonly rssPeak: number;
+  readonly losses: number[];
+  /** CPU seconds (all threads) of the proxy per step after the first; NaN with fewer than two step NOTICEs. */
+  readonly cpuPerStep: number;
+}
+interface TorchResult {
+  readonly torch: string;
+  readonly threads: number;
+  readonly step_ms: number[];
+  readonly cpu_ms: number[];
+  readonly losses: number[];
+  readonly rss_peak: number;
+}
+
+/** Undo steps, run last-in first-out by cleanup(), once, whether main() failed or not. */
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
+      await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+    }
+  })();
+  return cleaning;
+}
+
+async function main(): Promise<void> {
+  console.log(`DistilBERT-base shape: ${layers} layers, dim 768, 12 heads, FFN 3072, vocab ${VOCAB_SIZE}; ${steps} step(s) of batch ${batch} × ${seq} tokens\n`);
+  const folder = await mkdtemp(path.join(tmpdir(), 'pgml-bench-tune-'));
+  // The server runs as the postgres user, which must be able to reach its data folder.
+  await chmod(folder, 0o711);
+  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  const modelDir = path.join(folder, 'distilbert-base-uncased');
+  const began = performance.now();
+  const words = await writeModelFolder(modelDir);
+  console.log(`model folder with random weights written in ${((performance.now() - began) / 1000).toFixed(1)} s: ${modelDir}`);
+  const torch = await runTorch();
+
+  const cluster = new PostgresCluster({
+    dataDir: path.join(folder, 'data'),
+    superuser: 'postgres',
+    password: 'postgres',
+    port: 0,
+    hba: 'host all all 127.0.0.1/32 trust\n',
+    // pgml.files receives the fine-tuned model (~270 MB) in the tune's transaction.
+    settings: { shared_buffers: '256MB', max_wal_size: '4GB', synchronous_commit: 'off' },
+  });
+  await cluster.init();
+  cleanups.push(() => cluster.stop());
+  await cluster.start();
+  const proxy = await startProxy(cluster.port);
+  console.log(`PostgreSQL on 127.0.0.1:${cluster.port}, pgml-proxy on 127.0.0.1:${proxy.port} (pid ${proxy.pid}, RSS ${gib(procStatus(proxy.pid, 'VmRSS'))} when ready)\n`);
+
+  let tf: TfResult | undefined;
+  let failure: Error | undefined;
+  console.log(`TF.js through pgml-proxy (load average ${loadAverage()})`);
+  try {
+    tf = await tuneThroughProxy(proxy, modelDir, words);
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    console.log(`\nTF.js pgml.tune FAILED: ${failure.message}`);
+    console.log(`  proxy VmHWM ${gib(procStatus(proxy.pid, 'VmHWM'))}, process ${procStatus(proxy.pid, 'VmRSS') > 0 ? 'still running' : 'gone'}`);
+  }
+  summary(tf, torch);
+  if (failure !== undefined) throw failure;
+}
+
+/** The table, the pgml.tune call with its NOTICEs, then the step timings from pgml.logs. */
+async function tuneThroughProxy(proxy: { port: number; pid: number }, modelDir: string, words: readonly string[]): Promise<TfResult> {
+  const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  cleanups.push(() => client.end());
+  // Exactly steps × batch training rows: every batch is full, so step k has seen k × batch samples.
+  const rows = steps * batch + testRows;
+  const rng = new Rng(7);
+  const texts = Array.from({ length: rows }, () => Array.from({ length: WORDS_PER_TEXT }, () => words[rng.below(words.length)]).join(' '));
+  await client.query(`CREATE TABLE ${TABLE} (text text NOT NULL, label bigint NOT NULL)`);
+  await client.query(`INSERT INTO ${TABLE} SELECT * FROM unnest($1::text[], $2::bigint[])`, [texts, texts.map((_, i) => i % 2)]);
+
+  const hyperparams = {
+    max_steps: steps, per_device_train_batch_size: batch, per_device_eval_batch_size: batch, max_length: seq,
+    learning_rate: 5e-5, weight_decay: 0.01, logging_steps: 1, seed: 42,
+  };
+  const sql =
+    `SELECT * FROM pgml.tune('bench', task => 'text-classification', relation_name => '${TABLE}', y_column_name => 'label', ` +
+    `model_name => ${literal(modelDir)}, hyperparams => ${literal(JSON.stringify(hyperparams))}, test_size => ${testRows}, test_sampling => 'last')`;
+  console.log(`${sql}\n`);
+  const started = performance.now();
+  const notices: string[] = [];
+  // The proxy's CPU ticks when each step's NOTICE arrives (the engine sends one per step when
+  // steps take over 3 s): CPU per step holds up better than wall time when other jobs share the
+  // machine, and the training worker runs niced, so it is the first to lose cycles to them.
+  const stepTicks = new Map<number, number>();
+  client.on('notice', (notice) => {
+    notices.push(notice.message ?? '');
+    const step = /^step (\d+)\//.exec(notice.message ?? '')?.[1];
+    if (step !== undefined) stepTicks.set(Number(step), cpuTicks(proxy.pid));
+    console.log(`  [${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] NOTICE: ${notice.message ?? ''}`);
+  });
+  const rssBefore = procStatus(proxy.pid, 'VmRSS');
+  // Linux resets the peak RSS (VmHWM) on "5": the peak read afterwards is the tune's alone.
+  const reset = resetPeak(proxy.pid);
+  await client.query(sql);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const rssPeak = procStatus(proxy.pid, 'VmHWM');
+  console.log(`  [${wallSeconds.toFixed(1).padStart(6)} s] done${reset ? '' : ' (VmHWM could not be reset: it includes the proxy start)'}; load average ${loadAverage()}`);
+
+  const logs = await client.query<{ logs: Record<string, unknown> }>(
+    'SELECT logs FROM pgml.logs WHERE model_id = (SELECT max(id) FROM pgml.models) ORDER BY id',
+  );
+  const micro = notices.map((n) => /batches of \d+ run as (\d+) micro-batches/.exec(n)?.[1]).find((m) => m !== undefined);
+  const noticed = [...stepTicks.keys()].filter((step) => step > 0);
+  const [first, last] = [Math.min(...noticed), Math.max(...noticed)];
+  // Ticks are USER_HZ = 100 per second on Linux.
+  const cpuPerStep = last > first ? ((stepTicks.get(last) ?? NaN) - (stepTicks.get(first) ?? NaN)) / 100 / (last - first) : NaN;
+  return {
+    ...stepTimings(logs.rows.map((r) => r.logs)), wallSeconds, microBatches: micro === undefined ? 1 : Number(micro), rssBefore, rssPeak, cpuPerStep,
+  };
+}
+
+/**
+ * Per-step seconds from the logging_steps = 1 rows of pgml.logs. Each row's samples_per_second is
+ * samples seen ÷ seconds since training began, measured in the engine worker, and step k has seen
+ * k × batch samples, so the elapsed time at step k is k × batch ÷ samples_per_second: free of
+ * the delay of messages to the proxy and of the row's timestamp resolution.
+ */
+function stepTimings(rows: readonly Record<string, unknown>[]): { stepSeconds: number[]; losses: number[] } {
+  const elapsed = new Map<number, { seconds: number; loss: number }>();
+  for (const row of rows) {
+    const { step, samples_per_second: sps, loss } = row;
+    // Progress rows repeat a step's figures; the final summary row has train_runtime instead.
+    if (typeof step !== 'number' || typeof sps !== 'number' || elapsed.has(step)) continue;
+    elapsed.set(step, { seconds: (step * batch) / sps, loss: typeof loss === 'number' ? loss : NaN });
+  }
+  const stepSeconds: number[] = [];
+  const losses: number[] = [];
+  for (let step = 1; step <= steps; step += 1) {
+    const at = elapsed.get(step);
+    if (at === undefined) throw new Error(`pgml.logs has no row for step ${step}: ${JSON.stringify(rows)}`);
+    stepSeconds.push(at.seconds - (elapsed.get(step - 1)?.seconds ?? 0));
+    losses.push(at.loss);
+  }
+  return { stepSeconds, losses };
+}
+
+// ---------- the model folder ----------
+
+/**
+ * distilbert-base-uncased's layout: its config.json, a model.safetensors with the backbone and MLM
+ * head under transformers' names (no classifier: the tuner must initialise one, as for the real
+ * base checkpoint) drawn N(0, 0.02) as transformers initialises them, and a WordPiece vocab.txt +
+ * tokenizer_config.json without tokenizer.json (the engine converts it, as for older checkpoints).
+ * Returns the whole-word entries of the vocabulary, to write texts from.
+ */
+async function writeModelFolder(dir: string): Promise<string[]> {
+  await mkdir(dir);
+  const config = {
+    activation: 'gelu', architectures: ['DistilBertForMaskedLM'], attention_dropout: 0.1, dim: 768, dropout: 0.1, hidden_dim: 3072,
+    initializer_range: 0.02, max_position_embeddings: 512, model_type: 'distilbert', n_heads: 12, n_layers: layers, pad_token_id: 0,
+    qa_dropout: 0.1, seq_classif_dropout: 0.2, sinusoidal_pos_embds: false, tie_weights_: true, transformers_version: '4.44.2', vocab_size: VOCAB_SIZE,
+  };
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const shapes = expectedWeights(readEncoderConfig(config, 'sequence-classification'));
+  const rng = new Rng(20240606);
+  const weights: WeightTensor[] = [];
+  const add = (name: string, shape: readonly number[]): void => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = name.endsWith('.bias') ? new Float32Array(size) : shape.length === 1 ? new Float32Array(size).fill(1) : normal(rng, size, 0.02);
+    weights.push({ name, shape: [...shape], data, dtype: 'float32' });
+  };
+  for (const [name, shape] of shapes) if (name.startsWith('distilbert.')) add(name, shape);
+  // The MLM head the real checkpoint has; the classifier leaves it out (reported as unused).
+  add('vocab_transform.weight', [768, 768]);
+  add('vocab_transform.bias', [768]);
+  add('vocab_layer_norm.weight', [768]);
+  add('vocab_layer_norm.bias', [768]);
+  add('vocab_projector.bias', [VOCAB_SIZE]); // its weight is tied to the word embeddings
+  await writeFile(path.join(dir, 'model.safetensors'), encodeSafetensors(weights, { format: 'pt' }));
+
+  const { entries, words } = vocabulary();
+  await writeFile(path.join(dir, 'vocab.txt'), `${entries.join('\n')}\n`);
+  const tokenizerConfig = {
+    do_lower_case: true, model_max_length: 512, tokenizer_class: 'DistilBertTokenizer', strip_accents: null, tokenize_chinese_chars: true,
+    unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]',
+  };
+  await writeFile(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
+  return words;
+}
+
+/**
+ * 30522 WordPiece entries: the special tokens, letters, then syllables and words of two and
+ * three syllables from 20 consonants × 5 vowels, each also as a `##` continuation piece. The
+ * two-syllable words are whole tokens, so a text of N of them is N + 2 tokens before truncation.
+ */
+function vocabulary(): { entries: string[]; words: string[] } {
+  const syllables = Array.from('bcdfghjklmnpqrstvwxz', (c) => Array.from('aeiou', (v) => c + v)).flat();
+  const letters = Array.from('abcdefghijklmnopqrstuvwxyz');
+  const words = syllables.flatMap((a) => syllables.map((b) => a + b));
+  const entries: string[] = [...SPECIAL_TOKENS];
+  for (const list of [letters, syllables, words]) entries.push(...list, ...list.map((piece) => `##${piece}`));
+  for (let i = 0; entries.length < VOCAB_SIZE; i += 1) {
+    entries.push(`${syllables[Math.floor(i / 10_000) % 100] ?? ''}${syllables[Math.floor(i / 100) % 100] ?? ''}${syllables[i % 100] ?? ''}`);
+  }
+  return { entries, words };
+}
+
+/** N(0, std) by Box–Muller from the seeded generator, both values of each pair used. */
+function normal(rng: Rng, count: number, std: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
+    const angle = 2 * Math.PI * rng.next();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
+
+// ---------- processes ----------
+
+/** The real CLI in its own node process, as users run it; it migrates the pgml schema at start. */
+async function startProxy(pgPort: number): Promise<{ port: number; pid: number }> {
+  const port = await freePort();
+  const cli = fileURLToPath(new URL('../../bin/pgml-proxy.js', import.meta.url));
+  const upstream = `postgresql://postgres@127.0.0.1:${pgPort}/postgres?sslmode=disable`;
+  const args = [cli, 'start', '--listen', `127.0.0.1:${port}`, '--upstream', upstream, '--log-level', 'warn'];
+  // The model is a local folder: nothing may come from the network.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+  // SIGTERM is the CLI's graceful stop (it also ends a training worker still running).
+  cleanups.push(() => stopChild(child, 'SIGTERM'));
+  child.stderr.pipe(process.stderr);
+  await new Promise<void>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+      if (/^pgml-proxy ready:/m.test(stdout)) resolve();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`pgml-proxy exited with code ${String(code)} before it was ready`)));
+  });
+  if (child.pid === undefined) throw new Error('pgml-proxy has no pid');
+  return { port, pid: child.pid };
+}
+
+/** The PyTorch side, or undefined (with the reason printed) when torch cannot be imported. */
+async function runTorch(): Promise<TorchResult | undefined> {
+  if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+    console.log('\nPyTorch not available (apt-get install python3-torch libopenblas0-pthread)');
+    return undefined;
+  }
+  // OpenBLAS 0.3.21 takes this CPU for Prescott (SSE3) and runs 4–6× slower (tfjs-engine.md §0);
+  // passive OpenMP threads stop spinning between kernels, which on 2 cores steals from the other.
+  const env = { ...process.env, OPENBLAS_CORETYPE: flags['openblas-coretype'], OMP_WAIT_POLICY: 'PASSIVE' };
+  const script = fileURLToPath(new URL('../../bench/tune-torch.py', import.meta.url));
+  console.log(`\nPyTorch (OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}, OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; load average ${loadAverage()}), ${steps} step(s) of 1 × ${batch} ...`);
+  const args = [script, '--steps', String(steps), '--batch', String(batch), '--seq', String(seq), '--layers', String(layers)];
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  cleanups.push(() => stopChild(child, 'SIGTERM'));
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => void (stdout += text));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`tune-torch.py failed (${String(code ?? child.signalCode)})`);
+  const result = JSON.parse(stdout) as TorchResult;
+  console.log(`  torch ${result.torch}, ${result.threads} thread(s); load average ${loadAverage()}\n`);
+  return result;
+}
+
+// ---------- the report ----------
+
+/** Steady-state seconds per step: the median, leaving out the first (warm-up) step when there are more. */
+function steadyStep(seconds: readonly number[]): number {
+  return median(seconds.length > 1 ? seconds.slice(1) : seconds);
+}
+
+/** PyTorch's CPU seconds per step, on the same steps as steadyStep (the first left out). */
+function torchCpuStep(torch: TorchResult): number {
+  return steadyStep(torch.cpu_ms.map((ms) => ms / 1000));
+}
+
+function summary(tf: TfResult | undefined, torch: TorchResult | undefined): void {
+  const steady = steps > 1 ? `median of steps 2–${steps}` : 'the only step, warm-up included';
+  console.log(`\nsamples/s = ${batch} ÷ seconds per step (${steady}); CPU s/step of all threads, TF.js the proxy's mean over steps 2–${steps}\n`);
+  console.log(`${''.padEnd(26)}${'step seconds'.padEnd(30)}${'samples/s'.padStart(10)}${'CPU s/step'.padStart(12)}${'peak memory'.padStart(14)}`);
+  const tfRate = tf === undefined ? NaN : batch / steadyStep(tf.stepSeconds);
+  const torchRate = torch === undefined ? NaN : batch / steadyStep(torch.step_ms.map((ms) => ms / 1000));
+  if (tf !== undefined) {
+    const row = tf.stepSeconds.map((s) => s.toFixed(1)).join(', ');
+    const cpu = Number.isNaN(tf.cpuPerStep) ? '-' : tf.cpuPerStep.toFixed(1);
+    console.log(`${`TF.js (${tf.microBatches} × ${batch / tf.microBatches})`.padEnd(26)}${row.padEnd(30)}${tfRate.toFixed(2).padStart(10)}${cpu.padStart(12)}${gib(tf.rssPeak).padStart(14)}`);
+  }
+  if (torch !== undefined) {
+    const row = torch.step_ms.map((ms) => (ms / 1000).toFixed(1)).join(', ');
+    const cpu = torchCpuStep(torch).toFixed(1);
+    console.log(`${`PyTorch (1 × ${batch})`.padEnd(26)}${row.padEnd(30)}${torchRate.toFixed(2).padStart(10)}${cpu.padStart(12)}${gib(torch.rss_peak).padStart(14)}`);
+  }
+  if (tf !== undefined) {
+    console.log(`\nTF.js: pgml.tune took ${tf.wallSeconds.toFixed(1)} s in all (tokenising, ${steps} step(s), evaluation on ${testRows} rows, saving);`);
+    console.log(`  batches of ${batch} as ${tf.microBatches} micro-batch(es) of ${batch / tf.microBatches}; proxy RSS ${gib(tf.rssBefore)} before, peak (VmHWM) ${gib(tf.rssPeak)}`);
+    console.log(`  losses ${tf.losses.map((l) => l.toFixed(3)).join(' ')}`);
+  }
+  if (torch !== undefined) console.log(`PyTorch: peak RSS ${gib(torch.rss_peak)}; losses ${torch.losses.map((l) => l.toFixed(3)).join(' ')}`);
+  if (tf !== undefined && torch !== undefined) {
+    const ratio = tfRate / torchRate;
+    console.log(`\nTF.js ÷ PyTorch samples/s: ${ratio.toFixed(3)} (TF.js is ${(1 / ratio).toFixed(1)}× slower)`);
+    const cpuRatio = torchCpuStep(torch) / tf.cpuPerStep;
+    if (!Number.isNaN(cpuRatio)) {
+      console.log(`TF.js ÷ PyTorch samples per CPU second: ${cpuRatio.toFixed(3)} (${(1 / cpuRatio).toFixed(1)}× the CPU time; torch runs ${torch.threads} threads, the wasm backend 1)`);
+    }
+  }
+}
+
+/** A field of /proc/<pid>/status in bytes (Linux reports kB), NaN without one. */
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? NaN : Number(kb) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** 1, 5 and 15-minute load averages: other jobs on a shared machine skew every figure here. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '-';
+  }
+}
+
+function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function gib(bytes: number): string {
+  return Number.isNaN(bytes) ? '-' : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+// Ctrl-C or a kill still tears everything down.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+main().then(
+  () => cleanup().then(() => process.exit(0)),
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    return cleanup().then(() => process.exit(1));
+  },
+);

@@ -89,6 +89,7 @@ async function train(args: TuneArgs, prepared: Prepared, context: HandlerContext
   const chunks = await readRowChunks(upstream, source.relation.qualified, source.columns.read);
   const split = { testSize: source.testSize, sampling: source.testSampling, seed: hyperparams.training.seed };
   const data = await fromEngine(() => source.plan.load(job, chunks, source.columns, split));
+  for (const message of data.warnings ?? []) context.notice({ severity: 'WARNING', code: '01000', message });
   for (const message of data.notices) notice(message);
   if (hyperparams.unused.length > 0) notice(`pgml.tune does not use these hyperparams: ${hyperparams.unused.join(', ')}`);
 

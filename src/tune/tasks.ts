@@ -25,8 +25,10 @@ export interface LoadedRows {
   readonly rows: number;
   readonly train: number;
   readonly test: number;
-  /** What the user should hear about the rows (PostgresML's dataset summary first). */
+  /** What the user should hear about the rows (PostgresML's dataset summary last). */
   readonly notices: readonly string[];
+  /** Rows left out for being wrong, not merely empty: sent as WARNING. */
+  readonly warnings?: readonly string[];
   readonly analysis: JsonValue;
 }
 
@@ -92,12 +94,12 @@ const questionAnswering: TaskPlan = {
   },
   async load(job, chunks, _columns, split) {
     const data = await job.loadQaDataset(chunks, split);
+    const warnings = data.skipped.mismatched > 0 ? [`left out ${data.skipped.mismatched} rows whose answer_start does not point at the answer's text in the context`] : [];
     const notices = [
-      ...(data.skipped.mismatched > 0 ? [`WARNING: left out ${data.skipped.mismatched} rows whose answer_start does not point at the answer's text in the context`] : []),
       ...(data.skipped.missing > 0 ? [`left out ${data.skipped.missing} rows without a question, context or answers`] : []),
       `QuestionAnsweringDataset { num_rows: ${data.rows}, num_unanswerable: ${data.unanswerable}, num_train_rows: ${data.train}, num_test_rows: ${data.test} }`,
     ];
-    return { rows: data.rows, train: data.train, test: data.test, notices, analysis: { samples: data.rows, train: data.train, test: data.test, unanswerable: data.unanswerable, skipped: data.skipped } };
+    return { rows: data.rows, train: data.train, test: data.test, notices, warnings, analysis: { samples: data.rows, train: data.train, test: data.test, unanswerable: data.unanswerable, skipped: data.skipped } };
   },
   train: (job, modelFolder, hyperparams, onEvent) =>
     job.tuneQa({ modelFolder, training: hyperparams.training, maxLength: hyperparams.dataset.maxLength, stride: hyperparams.dataset.stride }, onEvent),

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { loadModelFromFiles } from '../../engine/models/save/index.js';
 import { useLocalHub } from '../helpers/local-hub.js';
 import { pgmlStack } from '../helpers/pgml.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -48,6 +49,15 @@ describe('pgml.tune for question answering, and pgml.transform with project: mod
     const metrics = rows[0]?.metrics ?? {};
     for (const key of ['exact_match', 'f1', 'eval_loss', 'fit_time', 'score_time']) assert.equal(typeof metrics[key], 'number', key);
     assert.ok((metrics.f1 ?? -1) >= 0 && (metrics.f1 ?? 101) <= 100);
+    const deployed = await upstream.sql(`SELECT d.name, m.status FROM pgml.deployed_models d JOIN pgml.models m ON m.id = d.id`);
+    assert.deepEqual(deployed.rows, [{ name: 'SQuAD Q&A v2', status: 'successful' }]);
+    // The stored files are a checkpoint the engine loads back with its span head.
+    const files = await upstream.sql<{ path: string; data: Buffer }>(`SELECT path, data FROM pgml.files ORDER BY path, part`);
+    const byName = new Map<string, Buffer>();
+    for (const row of files.rows) byName.set(row.path, Buffer.concat([byName.get(row.path) ?? Buffer.alloc(0), row.data]));
+    const model = await loadModelFromFiles(byName);
+    assert.ok(model.kind === 'encoder' && model.config.head === 'question-answering' && model.config.family === 'roberta');
+    model.params.dispose();
 
     await withClient(async (client) => {
       const context = 'The cat 🐈 sleeps on the red sofa in the afternoon.';
@@ -108,6 +118,11 @@ describe('pgml.tune for question answering, and pgml.transform with project: mod
       await rejects(`SELECT pgml.tune('Long', 'question-answering', 'long_question', 'answers', 'deepset/roberta-base-squad2', hyperparams => '{"max_length": 64}')`, '22023', /max_length = 64 is smaller than the question/);
       const failed = await upstream.sql(`SELECT m.status FROM pgml.models m JOIN pgml.projects p ON p.id = m.project_id WHERE p.name = 'Long'`);
       assert.deepEqual(failed.rows, [{ status: 'failed' }], 'found while training: the model row says failed');
+      await client.query(`CREATE TABLE shifted AS SELECT 'Where?' AS question, 'It is in Paris today.' AS context,
+        CASE WHEN g = 2 THEN '{"text": ["Paris"], "answer_start": [3]}' ELSE '{"text": ["Paris"], "answer_start": [9]}' END::jsonb AS answers FROM generate_series(1, 6) g`);
+      const warned = await psql(proxy.url(), ['-c', `SELECT * FROM pgml.tune('Shifted', 'question-answering', 'shifted', 'answers', 'deepset/roberta-base-squad2', hyperparams => '{"max_steps": 1}')`]);
+      assert.match(warned.stderr, /WARNING: {2}left out 1 rows whose answer_start does not point at the answer's text/);
+      assert.match(warned.stderr, /num_rows: 5,/);
       await rejects(`SELECT pgml.transform('{"task": "question-answering", "model": "project:SQuAD Q&A v2"}', inputs => ARRAY['not json'])`, '22023', /input 1 must be a JSON object \{"question"/);
       await rejects(`SELECT pgml.transform('{"task": "summarization", "model": "project:SQuAD Q&A v2"}', inputs => ARRAY['x'])`, '22023', /is a question-answering project, not summarization/);
       await rejects(`SELECT pgml.transform('{"task": "question-answering", "model": "deepset/roberta-base-squad2"}', inputs => ARRAY['x'])`, '0A000', /runs the models of tuned projects.*project:<project name>/);

@@ -57,6 +57,15 @@ class DistilBertLike(nn.Module):
         return self.classifier(self.head_dropout(F.relu(self.pre_classifier(x[:, 0]))))
 
 
+def loaded_blas():
+    """The BLAS library this process mapped: Debian's torch takes whichever libblas.so.3 the
+    alternatives system points at, and without OpenBLAS that is the reference BLAS (~3 GFLOP/s, a
+    baseline 30-50x too slow to compare with)."""
+    with open('/proc/self/maps') as maps:
+        paths = {line.split()[-1] for line in maps if 'blas' in line and '/' in line}
+    return ', '.join(sorted(paths)) or 'none'
+
+
 def vm_hwm_bytes():
     with open('/proc/self/status') as status:
         for line in status:
@@ -112,6 +121,7 @@ def main():
     print(json.dumps({
         'torch': torch.__version__,
         'threads': torch.get_num_threads(),
+        'blas': loaded_blas(),
         'parameters': sum(p.numel() for p in model.parameters()),
         'forward_ms': forward_ms,
         'train_ms': train_ms,

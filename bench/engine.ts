@@ -56,6 +56,8 @@ interface Phase {
 interface TorchResult {
   readonly torch: string;
   readonly threads: number;
+  /** The libblas files torch's process mapped. */
+  readonly blas: string;
   readonly forward_ms: number[];
   readonly train_ms: number[];
   readonly losses: number[];
@@ -278,15 +280,17 @@ function runTorch(): TorchResult | undefined {
     console.log('\nPyTorch not available (`/usr/bin/python3 -c "import torch"` failed); TF.js figures only');
     return undefined;
   }
-  // OpenBLAS 0.3.21 takes this CPU for Prescott (SSE3) and runs 4–6× slower (tfjs-engine.md §0).
-  const env = { ...process.env, OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? 'SkylakeX' };
+  // OpenBLAS 0.3.21 takes this CPU for Prescott (SSE3) and runs 4–6× slower (tfjs-engine.md §0); the
+  // machine image exports Haswell (AVX2) for every process, so the AVX-512 kernels are set, not defaulted.
+  const env = { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' };
   const script = fileURLToPath(new URL('../../bench/engine-torch.py', import.meta.url));
   console.log(`\nPyTorch (OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}) ...`);
   const run = spawnSync(PYTHON, [script, '--rounds', String(rounds), '--warmup', String(warmup), '--batch', String(batch),
     '--seq', String(seq), '--layers', String(layers)], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (run.status !== 0) throw new Error(`engine-torch.py failed (${String(run.status ?? run.signal)}):\n${run.stderr.slice(-2000)}`);
   const result = JSON.parse(run.stdout) as TorchResult;
-  console.log(`  torch ${result.torch}, ${result.threads} thread(s)`);
+  console.log(`  torch ${result.torch}, ${result.threads} thread(s), BLAS ${result.blas}`);
+  if (!/openblas/i.test(result.blas)) console.log('  WARNING: torch is not using OpenBLAS, so its figures are far too slow to compare with (apt-get install libopenblas0-pthread)');
   result.forward_ms.forEach((ms, i) => console.log(`  forward round ${i + 1}: ${ms.toFixed(0)} ms`));
   result.train_ms.forEach((ms, i) => console.log(`  train round ${i + 1}: ${ms.toFixed(0)} ms`));
   return result;

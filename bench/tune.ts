@@ -1,62 +1,70 @@
 /**
- * pgml.tune benchmark: fine-tunes a DistilBERT-base-shaped text classifier (random weights, in a
- * local folder laid out like the hub's distilbert-base-uncased) for a fixed number of steps through
- * pgml-proxy (the real CLI, in its own process, against a private PostgreSQL), and prints the
- * training speed, the proxy's peak memory and the micro-batching the engine chose; then, when
- * /usr/bin/python3 has torch, the same training in PyTorch (bench/tune-torch.py) and the ratio.
+ * pgml.tune benchmark: fine-tunes a model with random weights, in a local folder laid out like
+ * the hub's (bench/tune-models.ts), for a fixed number of steps through pgml-proxy (the real CLI,
+ * in its own process, against a private PostgreSQL), and prints the training speed, the proxy's
+ * peak memory and the micro-batching the engine chose; then, when /usr/bin/python3 has torch,
+ * the same training in PyTorch (bench/tune-torch.py) and the ratio.
  *
- *   npm run bench:tune -- [--steps 3] [--layers 6] [--batch 16] [--seq 128] [--test-rows 8]
- *       [--openblas-coretype SkylakeX]
+ *   --task classification (default): a DistilBERT-base-shaped text classifier, batch 16 × 128 tokens
+ *   --task seq2seq: a BART-base-shaped summarizer, batch 8, inputs of 128 and targets of 32 tokens
+ *
+ *   npm run bench:tune -- [--task classification|seq2seq] [--steps 3] [--layers 6] [--batch 16|8]
+ *       [--seq 128] [--target-seq 32] [--test-rows 8] [--openblas-coretype SkylakeX]
  *
  * PyTorch runs first, before PostgreSQL and the proxy start, so nothing of this bench runs
- * beside it (after the tune, PostgreSQL is still busy with the ~270 MB of model files it was
- * sent). Samples/s leave out the first step (warm-up: kernel set-up, XNNPACK weight packing, heap growth)
- * when there are several. Every process it starts is stopped and every temp folder removed, on
- * success or failure.
+ * beside it (after the tune, PostgreSQL is still busy with the model files it was sent: ~270 MB,
+ * or ~560 MB for BART-base). Samples/s leave out the first step (warm-up: kernel set-up, XNNPACK
+ * weight packing, heap growth) when there are several. Every process it starts is stopped and
+ * every temp folder removed, on success or failure.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { expectedWeights, readEncoderConfig } from '../engine/models/encoders/index.js';
 import { Rng } from '../engine/train/rng.js';
-import { encodeSafetensors, type WeightTensor } from '../engine/weights/index.js';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
 import { cpuTicks, median, stopChild, wholeNumber } from './common.js';
+import { writeBartFolder, writeDistilBertFolder, type Seq2SeqPlan } from './tune-models.js';
 
 const { values: flags } = parseArgs({
   options: {
+    task: { type: 'string', default: 'classification' },
     steps: { type: 'string', default: process.env.BENCH_STEPS ?? '3' },
+    // Encoder layers (classification), or encoder and decoder layers each (seq2seq).
     layers: { type: 'string', default: '6' },
-    batch: { type: 'string', default: '16' },
+    batch: { type: 'string' },
     seq: { type: 'string', default: '128' },
+    'target-seq': { type: 'string', default: '32' },
     'test-rows': { type: 'string', default: '8' },
     // This machine image exports OPENBLAS_CORETYPE=Haswell (AVX2) for every process; the
     // reference measurements (tfjs-engine.md §0) use the AVX-512 kernels, so they are the default.
     'openblas-coretype': { type: 'string', default: 'SkylakeX' },
   },
 });
+if (flags.task !== 'classification' && flags.task !== 'seq2seq') throw new Error(`--task must be classification or seq2seq, got ${JSON.stringify(flags.task)}`);
+const seq2seq = flags.task === 'seq2seq';
 const steps = wholeNumber('steps', flags.steps);
 const layers = wholeNumber('layers', flags.layers);
-const batch = wholeNumber('batch', flags.batch);
+const batch = wholeNumber('batch', flags.batch ?? (seq2seq ? '8' : '16'));
 const seq = wholeNumber('seq', flags.seq);
+const targetSeq = wholeNumber('target-seq', flags['target-seq']);
 const testRows = wholeNumber('test-rows', flags['test-rows'], 2);
 const PYTHON = '/usr/bin/python3';
-const TABLE = 'bench_tune_texts';
-const VOCAB_SIZE = 30522;
-const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
-/** Words per text: well over `seq` tokens, so every row is truncated to exactly max_length. */
+const TABLE = seq2seq ? 'bench_tune_pairs' : 'bench_tune_texts';
+/** Words per text (each one token): well over the limit, so every row is truncated to exactly it. */
 const WORDS_PER_TEXT = 2 * seq;
+const WORDS_PER_SUMMARY = 2 * targetSeq;
 
 interface TfResult {
   /** Seconds each optimizer step took, from the worker's own clock (see stepSeconds). */
   readonly stepSeconds: number[];
   readonly wallSeconds: number;
+  /** From the engine's NOTICE (none: one pass per batch). */
   readonly microBatches: number;
   readonly rssBefore: number;
   readonly rssPeak: number;
@@ -67,6 +75,8 @@ interface TfResult {
 interface TorchResult {
   readonly torch: string;
   readonly threads: number;
+  /** The libblas files torch's process mapped. */
+  readonly blas: string;
   readonly step_ms: number[];
   readonly cpu_ms: number[];
   readonly losses: number[];
@@ -86,15 +96,29 @@ function cleanup(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`DistilBERT-base shape: ${layers} layers, dim 768, 12 heads, FFN 3072, vocab ${VOCAB_SIZE}; ${steps} step(s) of batch ${batch} × ${seq} tokens\n`);
   const folder = await mkdtemp(path.join(tmpdir(), 'pgml-bench-tune-'));
   // The server runs as the postgres user, which must be able to reach its data folder.
   await chmod(folder, 0o711);
   cleanups.push(() => rm(folder, { recursive: true, force: true }));
-  const modelDir = path.join(folder, 'distilbert-base-uncased');
+  const modelDir = path.join(folder, seq2seq ? 'bart-base' : 'distilbert-base-uncased');
   const began = performance.now();
-  const words = await writeModelFolder(modelDir);
+  let words: readonly string[];
+  let plan: Seq2SeqPlan | undefined;
+  if (seq2seq) {
+    console.log(`BART-base shape: ${layers} + ${layers} layers, d_model 768, 12 heads, FFN 3072, vocab 50265; ${steps} step(s) of batch ${batch}, inputs ${seq} and targets ${targetSeq} tokens\n`);
+    const bart = await writeBartFolder(modelDir, layers);
+    words = bart.words;
+    // The loop sizes micro-batches by source + target tokens (PairExample.length).
+    plan = bart.plan(seq + targetSeq, batch);
+  } else {
+    console.log(`DistilBERT-base shape: ${layers} layers, dim 768, 12 heads, FFN 3072, vocab 30522; ${steps} step(s) of batch ${batch} × ${seq} tokens\n`);
+    words = (await writeDistilBertFolder(modelDir, layers)).words;
+  }
   console.log(`model folder with random weights written in ${((performance.now() - began) / 1000).toFixed(1)} s: ${modelDir}`);
+  if (plan !== undefined) {
+    console.log(`engine's memory plan (seq2seqShape, trainMicroBatch): ${gib(plan.fixedBytes)} fixed + ${gib(plan.bytesPerExample)} per example of ${seq + targetSeq} tokens ` +
+      `in a ${gib(plan.budget)} budget → micro-batches of ${plan.microBatch}`);
+  }
   const torch = await runTorch();
 
   const cluster = new PostgresCluster({
@@ -103,7 +127,7 @@ async function main(): Promise<void> {
     password: 'postgres',
     port: 0,
     hba: 'host all all 127.0.0.1/32 trust\n',
-    // pgml.files receives the fine-tuned model (~270 MB) in the tune's transaction.
+    // pgml.files receives the fine-tuned model (~270 MB, BART-base ~560 MB) in the tune's transaction.
     settings: { shared_buffers: '256MB', max_wal_size: '4GB', synchronous_commit: 'off' },
   });
   await cluster.init();
@@ -123,6 +147,7 @@ async function main(): Promise<void> {
     console.log(`  proxy VmHWM ${gib(procStatus(proxy.pid, 'VmHWM'))}, process ${procStatus(proxy.pid, 'VmRSS') > 0 ? 'still running' : 'gone'}`);
   }
   summary(tf, torch);
+  if (seq2seq) console.log(`\nwasm heap: ${tf === undefined ? 'the tune FAILED (see above)' : 'no out-of-memory: every step and the evaluation ran'}`);
   if (failure !== undefined) throw failure;
 }
 
@@ -134,16 +159,24 @@ async function tuneThroughProxy(proxy: { port: number; pid: number }, modelDir: 
   // Exactly steps × batch training rows: every batch is full, so step k has seen k × batch samples.
   const rows = steps * batch + testRows;
   const rng = new Rng(7);
-  const texts = Array.from({ length: rows }, () => Array.from({ length: WORDS_PER_TEXT }, () => words[rng.below(words.length)]).join(' '));
-  await client.query(`CREATE TABLE ${TABLE} (text text NOT NULL, label bigint NOT NULL)`);
-  await client.query(`INSERT INTO ${TABLE} SELECT * FROM unnest($1::text[], $2::bigint[])`, [texts, texts.map((_, i) => i % 2)]);
+  const text = (count: number): string => Array.from({ length: count }, () => words[rng.below(words.length)]).join(' ');
+  const texts = Array.from({ length: rows }, () => text(WORDS_PER_TEXT));
+  if (seq2seq) {
+    await client.query(`CREATE TABLE ${TABLE} (text text NOT NULL, summary text NOT NULL)`);
+    await client.query(`INSERT INTO ${TABLE} SELECT * FROM unnest($1::text[], $2::text[])`, [texts, texts.map(() => text(WORDS_PER_SUMMARY))]);
+  } else {
+    await client.query(`CREATE TABLE ${TABLE} (text text NOT NULL, label bigint NOT NULL)`);
+    await client.query(`INSERT INTO ${TABLE} SELECT * FROM unnest($1::text[], $2::bigint[])`, [texts, texts.map((_, i) => i % 2)]);
+  }
 
-  const hyperparams = {
-    max_steps: steps, per_device_train_batch_size: batch, per_device_eval_batch_size: batch, max_length: seq,
-    learning_rate: 5e-5, weight_decay: 0.01, logging_steps: 1, seed: 42,
-  };
+  const common = { max_steps: steps, per_device_train_batch_size: batch, per_device_eval_batch_size: batch };
+  // Seq2seq keeps transformers' weight_decay of 0, as a summarization tune without it would.
+  const hyperparams = seq2seq
+    ? { ...common, max_input_length: seq, max_summary_length: targetSeq, learning_rate: 5e-5, logging_steps: 1, seed: 42 }
+    : { ...common, max_length: seq, learning_rate: 5e-5, weight_decay: 0.01, logging_steps: 1, seed: 42 };
+  const [project, taskName, y] = seq2seq ? ['bench-s2s', 'summarization', 'summary'] : ['bench', 'text-classification', 'label'];
   const sql =
-    `SELECT * FROM pgml.tune('bench', task => 'text-classification', relation_name => '${TABLE}', y_column_name => 'label', ` +
+    `SELECT * FROM pgml.tune('${project}', task => '${taskName}', relation_name => '${TABLE}', y_column_name => '${y}', ` +
     `model_name => ${literal(modelDir)}, hyperparams => ${literal(JSON.stringify(hyperparams))}, test_size => ${testRows}, test_sampling => 'last')`;
   console.log(`${sql}\n`);
   const started = performance.now();
@@ -174,9 +207,7 @@ async function tuneThroughProxy(proxy: { port: number; pid: number }, modelDir: 
   const [first, last] = [Math.min(...noticed), Math.max(...noticed)];
   // Ticks are USER_HZ = 100 per second on Linux.
   const cpuPerStep = last > first ? ((stepTicks.get(last) ?? NaN) - (stepTicks.get(first) ?? NaN)) / 100 / (last - first) : NaN;
-  return {
-    ...stepTimings(logs.rows.map((r) => r.logs)), wallSeconds, microBatches: micro === undefined ? 1 : Number(micro), rssBefore, rssPeak, cpuPerStep,
-  };
+  return { ...stepTimings(logs.rows.map((r) => r.logs)), wallSeconds, microBatches: micro === undefined ? 1 : Number(micro), rssBefore, rssPeak, cpuPerStep };
 }
 
 /**
@@ -202,79 +233,6 @@ function stepTimings(rows: readonly Record<string, unknown>[]): { stepSeconds: n
     losses.push(at.loss);
   }
   return { stepSeconds, losses };
-}
-
-// ---------- the model folder ----------
-
-/**
- * distilbert-base-uncased's layout: its config.json, a model.safetensors with the backbone and MLM
- * head under transformers' names (no classifier: the tuner must initialise one, as for the real
- * base checkpoint) drawn N(0, 0.02) as transformers initialises them, and a WordPiece vocab.txt +
- * tokenizer_config.json without tokenizer.json (the engine converts it, as for older checkpoints).
- * Returns the whole-word entries of the vocabulary, to write texts from.
- */
-async function writeModelFolder(dir: string): Promise<string[]> {
-  await mkdir(dir);
-  const config = {
-    activation: 'gelu', architectures: ['DistilBertForMaskedLM'], attention_dropout: 0.1, dim: 768, dropout: 0.1, hidden_dim: 3072,
-    initializer_range: 0.02, max_position_embeddings: 512, model_type: 'distilbert', n_heads: 12, n_layers: layers, pad_token_id: 0,
-    qa_dropout: 0.1, seq_classif_dropout: 0.2, sinusoidal_pos_embds: false, tie_weights_: true, transformers_version: '4.44.2', vocab_size: VOCAB_SIZE,
-  };
-  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const shapes = expectedWeights(readEncoderConfig(config, 'sequence-classification'));
-  const rng = new Rng(20240606);
-  const weights: WeightTensor[] = [];
-  const add = (name: string, shape: readonly number[]): void => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('.bias') ? new Float32Array(size) : shape.length === 1 ? new Float32Array(size).fill(1) : normal(rng, size, 0.02);
-    weights.push({ name, shape: [...shape], data, dtype: 'float32' });
-  };
-  for (const [name, shape] of shapes) if (name.startsWith('distilbert.')) add(name, shape);
-  // The MLM head the real checkpoint has; the classifier leaves it out (reported as unused).
-  add('vocab_transform.weight', [768, 768]);
-  add('vocab_transform.bias', [768]);
-  add('vocab_layer_norm.weight', [768]);
-  add('vocab_layer_norm.bias', [768]);
-  add('vocab_projector.bias', [VOCAB_SIZE]); // its weight is tied to the word embeddings
-  await writeFile(path.join(dir, 'model.safetensors'), encodeSafetensors(weights, { format: 'pt' }));
-
-  const { entries, words } = vocabulary();
-  await writeFile(path.join(dir, 'vocab.txt'), `${entries.join('\n')}\n`);
-  const tokenizerConfig = {
-    do_lower_case: true, model_max_length: 512, tokenizer_class: 'DistilBertTokenizer', strip_accents: null, tokenize_chinese_chars: true,
-    unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]',
-  };
-  await writeFile(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
-  return words;
-}
-
-/**
- * 30522 WordPiece entries: the special tokens, letters, then syllables and words of two and
- * three syllables from 20 consonants × 5 vowels, each also as a `##` continuation piece. The
- * two-syllable words are whole tokens, so a text of N of them is N + 2 tokens before truncation.
- */
-function vocabulary(): { entries: string[]; words: string[] } {
-  const syllables = Array.from('bcdfghjklmnpqrstvwxz', (c) => Array.from('aeiou', (v) => c + v)).flat();
-  const letters = Array.from('abcdefghijklmnopqrstuvwxyz');
-  const words = syllables.flatMap((a) => syllables.map((b) => a + b));
-  const entries: string[] = [...SPECIAL_TOKENS];
-  for (const list of [letters, syllables, words]) entries.push(...list, ...list.map((piece) => `##${piece}`));
-  for (let i = 0; entries.length < VOCAB_SIZE; i += 1) {
-    entries.push(`${syllables[Math.floor(i / 10_000) % 100] ?? ''}${syllables[Math.floor(i / 100) % 100] ?? ''}${syllables[i % 100] ?? ''}`);
-  }
-  return { entries, words };
-}
-
-/** N(0, std) by Box–Muller from the seeded generator, both values of each pair used. */
-function normal(rng: Rng, count: number, std: number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
-    const angle = 2 * Math.PI * rng.next();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
 }
 
 // ---------- processes ----------
@@ -314,7 +272,8 @@ async function runTorch(): Promise<TorchResult | undefined> {
   const env = { ...process.env, OPENBLAS_CORETYPE: flags['openblas-coretype'], OMP_WAIT_POLICY: 'PASSIVE' };
   const script = fileURLToPath(new URL('../../bench/tune-torch.py', import.meta.url));
   console.log(`\nPyTorch (OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}, OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; load average ${loadAverage()}), ${steps} step(s) of 1 × ${batch} ...`);
-  const args = [script, '--steps', String(steps), '--batch', String(batch), '--seq', String(seq), '--layers', String(layers)];
+  const args = [script, '--task', flags.task, '--steps', String(steps), '--batch', String(batch), '--seq', String(seq),
+    '--target-seq', String(targetSeq), '--layers', String(layers)];
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   cleanups.push(() => stopChild(child, 'SIGTERM'));
   let stdout = '';
@@ -325,7 +284,8 @@ async function runTorch(): Promise<TorchResult | undefined> {
   });
   if (code !== 0) throw new Error(`tune-torch.py failed (${String(code ?? child.signalCode)})`);
   const result = JSON.parse(stdout) as TorchResult;
-  console.log(`  torch ${result.torch}, ${result.threads} thread(s); load average ${loadAverage()}\n`);
+  console.log(`  torch ${result.torch}, ${result.threads} thread(s), BLAS ${result.blas}; load average ${loadAverage()}\n`);
+  if (!/openblas/i.test(result.blas)) console.log('  WARNING: torch is not using OpenBLAS, so its figures are far too slow to compare with (apt-get install libopenblas0-pthread)');
   return result;
 }
 
@@ -334,6 +294,11 @@ async function runTorch(): Promise<TorchResult | undefined> {
 /** Steady-state seconds per step: the median, leaving out the first (warm-up) step when there are more. */
 function steadyStep(seconds: readonly number[]): number {
   return median(seconds.length > 1 ? seconds.slice(1) : seconds);
+}
+
+/** Examples per micro-batch (the last may hold fewer). */
+function microSize(tf: TfResult): number {
+  return Math.ceil(batch / tf.microBatches);
 }
 
 /** PyTorch's CPU seconds per step, on the same steps as steadyStep (the first left out). */
@@ -350,7 +315,7 @@ function summary(tf: TfResult | undefined, torch: TorchResult | undefined): void
   if (tf !== undefined) {
     const row = tf.stepSeconds.map((s) => s.toFixed(1)).join(', ');
     const cpu = Number.isNaN(tf.cpuPerStep) ? '-' : tf.cpuPerStep.toFixed(1);
-    console.log(`${`TF.js (${tf.microBatches} × ${batch / tf.microBatches})`.padEnd(26)}${row.padEnd(30)}${tfRate.toFixed(2).padStart(10)}${cpu.padStart(12)}${gib(tf.rssPeak).padStart(14)}`);
+    console.log(`${`TF.js (${tf.microBatches} × ${microSize(tf)})`.padEnd(26)}${row.padEnd(30)}${tfRate.toFixed(2).padStart(10)}${cpu.padStart(12)}${gib(tf.rssPeak).padStart(14)}`);
   }
   if (torch !== undefined) {
     const row = torch.step_ms.map((ms) => (ms / 1000).toFixed(1)).join(', ');
@@ -359,7 +324,7 @@ function summary(tf: TfResult | undefined, torch: TorchResult | undefined): void
   }
   if (tf !== undefined) {
     console.log(`\nTF.js: pgml.tune took ${tf.wallSeconds.toFixed(1)} s in all (tokenising, ${steps} step(s), evaluation on ${testRows} rows, saving);`);
-    console.log(`  batches of ${batch} as ${tf.microBatches} micro-batch(es) of ${batch / tf.microBatches}; proxy RSS ${gib(tf.rssBefore)} before, peak (VmHWM) ${gib(tf.rssPeak)}`);
+    console.log(`  batches of ${batch} as ${tf.microBatches} micro-batch(es) of ${microSize(tf)}; proxy RSS ${gib(tf.rssBefore)} before, peak (VmHWM) ${gib(tf.rssPeak)}`);
     console.log(`  losses ${tf.losses.map((l) => l.toFixed(3)).join(' ')}`);
   }
   if (torch !== undefined) console.log(`PyTorch: peak RSS ${gib(torch.rss_peak)}; losses ${torch.losses.map((l) => l.toFixed(3)).join(' ')}`);

@@ -9,7 +9,7 @@ import { crossEntropy, forward, loadClassifierBase } from '../models/encoders/in
 import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
+import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { encoderInputs, maxTokens, tokenize, type TextExample } from './examples.js';
@@ -52,7 +52,6 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
     if (trainingLooksTooBig(shape, maxLength, request.memoryBudget)) {
       hooks.notice?.(`this model may not fit the backend's memory even one example at a time at ${maxLength} tokens; lower max_length if training fails`);
     }
-    let reported = false;
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly TextExample[], seed: number) => tf.tidy(() => {
@@ -62,14 +61,7 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
       }),
       microBatch: (seq, batch) => trainMicroBatch(shape, seq, batch, request.memoryBudget),
     }, training, {
-      ...hooks,
-      onStep: (report) => {
-        if (!reported && report.microBatches > 1) {
-          reported = true;
-          hooks.notice?.(`batches of ${training.perDeviceTrainBatchSize} run as ${report.microBatches} micro-batches with accumulated gradients, to fit the backend's memory`);
-        }
-        hooks.onStep?.(report);
-      },
+      ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => {
         const { metrics } = evaluate(model, test, training, request);
         hooks.onEvaluation?.({ ...prefixed(metrics), step: at.step, epoch: at.epoch });

@@ -11,7 +11,7 @@ import { encoderLoss, forward, loadQuestionAnsweringBase } from '../models/encod
 import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
+import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainMicroBatch } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { shapeOf } from '../classify/predict.js';
@@ -66,7 +66,7 @@ export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: F
       }),
       microBatch: (seq, batch) => trainMicroBatch(shape, seq, batch, request.memoryBudget),
     }, training, {
-      ...hooks,
+      ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: async (at) => hooks.onEvaluation?.({ eval_loss: evalLoss(parts, testFeatures, training.perDeviceEvalBatchSize), ...(await scores(parts, request.test, testWindows, training.perDeviceEvalBatchSize)), step: at.step, epoch: at.epoch }),
     });
     const scoring = performance.now();

@@ -12,7 +12,7 @@ import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import { chunks } from '../train/batches.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
-import { trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
+import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
 import { trainMicroBatch, type ModelShape } from '../train/memory.js';
 import { seq2seqTrainable } from '../train/seq2seq.js';
 import { pairBatch, tokenizePairs, type PairExample } from './examples.js';
@@ -67,7 +67,7 @@ export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTu
       }),
       microBatch: (seq, batch) => trainMicroBatch(shape, seq, batch, request.memoryBudget),
     }, training, {
-      ...hooks,
+      ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => hooks.onEvaluation?.({ eval_loss: evalLoss(model, test, training.perDeviceEvalBatchSize), step: at.step, epoch: at.epoch }),
     });
     const scoring = performance.now();

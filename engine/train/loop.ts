@@ -183,3 +183,21 @@ export interface FineTuneResult {
   readonly metrics: Readonly<Record<string, number>>;
   readonly train: LoopResult;
 }
+
+/**
+ * The hooks with a NOTICE the first time a step runs as several micro-batches, so users see why
+ * a step takes longer than one pass would (and the same for every task).
+ */
+export function noticingMicroBatches(hooks: FineTuneHooks, batchSize: number): FineTuneHooks {
+  let reported = false;
+  return {
+    ...hooks,
+    onStep: (report) => {
+      if (!reported && report.microBatches > 1) {
+        reported = true;
+        hooks.notice?.(`batches of ${batchSize} run as ${report.microBatches} micro-batches with accumulated gradients, to fit the backend's memory`);
+      }
+      hooks.onStep?.(report);
+    },
+  };
+}

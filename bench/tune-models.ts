@@ -10,7 +10,7 @@ import { expectedWeights, readEncoderConfig } from '../engine/models/encoders/in
 import { Params } from '../engine/models/params.js';
 import { seq2seqConfigFrom } from '../engine/models/seq2seq/index.js';
 import { seq2seqShape } from '../engine/text2text/fine-tune.js';
-import { fixedTrainBytes, trainBytesPerExample, trainMicroBatch, WASM_HEAP_BUDGET } from '../engine/train/memory.js';
+import { fixedTrainBytes, microBatchFor, seq2seqTrainBytesPerExample, WASM_HEAP_BUDGET } from '../engine/train/memory.js';
 import { Rng } from '../engine/train/rng.js';
 import { encodeSafetensors, type WeightTensor } from '../engine/weights/index.js';
 
@@ -94,7 +94,7 @@ export async function writeDistilBertFolder(dir: string, layers: number): Promis
  * zeros), generation_config.json with greedy decoding of at most 32 tokens (so the evaluation after
  * training stays short), and a byte-level BPE vocab.json + merges.txt of 50265 entries.
  */
-export async function writeBartFolder(dir: string, layers: number): Promise<ModelFolder & { readonly plan: (seq: number, batch: number) => Seq2SeqPlan }> {
+export async function writeBartFolder(dir: string, layers: number): Promise<ModelFolder & { readonly plan: (source: number, target: number, batch: number) => Seq2SeqPlan }> {
   await mkdir(dir);
   const d = 768;
   const ffn = 3072;
@@ -155,12 +155,10 @@ export async function writeBartFolder(dir: string, layers: number): Promise<Mode
 
   // The planner's view of this model, as engine/text2text/fine-tune.ts builds it (only the config counts).
   const shape = seq2seqShape({ config: seq2seqConfigFrom(config), params: new Params(new Map()), configJson: config, generationJson: {} }, parameters);
-  const plan = (seq: number, batch: number): Seq2SeqPlan => ({
-    budget: WASM_HEAP_BUDGET,
-    fixedBytes: fixedTrainBytes(shape),
-    bytesPerExample: trainBytesPerExample(shape, seq),
-    microBatch: trainMicroBatch(shape, seq, batch, WASM_HEAP_BUDGET),
-  });
+  const plan = (source: number, target: number, batch: number): Seq2SeqPlan => {
+    const bytesPerExample = seq2seqTrainBytesPerExample(shape, source, target);
+    return { budget: WASM_HEAP_BUDGET, fixedBytes: fixedTrainBytes(shape), bytesPerExample, microBatch: microBatchFor(shape, bytesPerExample, batch, WASM_HEAP_BUDGET) };
+  };
   return { words, plan };
 }
 

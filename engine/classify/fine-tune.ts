@@ -10,7 +10,7 @@ import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
+import { longest, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { encoderInputs, maxTokens, tokenize, type TextExample } from './examples.js';
 import { classProbabilities, shapeOf, type ClassifierParts } from './predict.js';
@@ -49,7 +49,7 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
     const test = tokenize(tokenizer, request.test.texts, request.test.labels, maxLength);
     hooks.notice?.(`tokenized ${train.length + test.length} texts (at most ${maxLength} tokens each) in ${seconds(began)} s`);
     const shape = shapeOf(base.config, trainable.params);
-    if (trainingLooksTooBig(shape, maxLength, request.memoryBudget)) {
+    if (trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), request.memoryBudget)) {
       hooks.notice?.(`this model may not fit the backend's memory even one example at a time at ${maxLength} tokens; lower max_length if training fails`);
     }
     const result = await trainLoop(train, {
@@ -59,7 +59,7 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
         if (output.kind !== 'sequence-classification') throw new Error('expected a sequence-classification head');
         return crossEntropy(output.logits, examples.map((e) => e.label));
       }),
-      microBatch: (seq, batch) => trainMicroBatch(shape, seq, batch, request.memoryBudget),
+      microBatch: (batch) => trainMicroBatch(shape, longest(batch), batch.length, request.memoryBudget),
     }, training, {
       ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => {

@@ -13,7 +13,7 @@ import { loadTokenizer } from '../tokenizers/index.js';
 import { chunks } from '../train/batches.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { trainMicroBatch, type ModelShape } from '../train/memory.js';
+import { microBatchFor, seq2seqTrainBytesPerExample, trainingLooksTooBig, type Seq2SeqShape } from '../train/memory.js';
 import { seq2seqTrainable } from '../train/seq2seq.js';
 import { pairBatch, tokenizePairs, type PairExample } from './examples.js';
 import { generateFromIds, maxSourceTokens, type Text2Text } from './generate-texts.js';
@@ -35,11 +35,18 @@ export interface Seq2SeqTuneRequest {
 }
 
 
-export function seq2seqShape(model: Seq2SeqModel, parameters: number): ModelShape {
+export function seq2seqShape(model: Seq2SeqModel, parameters: number): Seq2SeqShape {
   const json = model.configJson;
   const ffn = typeof json.encoder_ffn_dim === 'number' ? json.encoder_ffn_dim : model.config.dModel * 4;
-  // The decoder's layers carry cross-attention too: about twice an encoder layer's activations.
-  return { layers: model.config.encoderLayers + 2 * model.config.decoderLayers, hidden: model.config.dModel, intermediate: ffn, heads: model.config.encoderHeads, parameters };
+  const { encoderLayers, decoderLayers, dModel, encoderHeads, vocabSize } = model.config;
+  return { layers: encoderLayers + decoderLayers, encoderLayers, decoderLayers, vocab: vocabSize, hidden: dModel, intermediate: ffn, heads: encoderHeads, parameters };
+}
+
+/** Bytes one pair needs in a training step, sized by the batch's longest source and target (padded). */
+function pairBytes(shape: Seq2SeqShape, batch: readonly PairExample[]): number {
+  const source = batch.reduce((max, e) => Math.max(max, e.source.length), 0);
+  const target = batch.reduce((max, e) => Math.max(max, e.labels.length), 0);
+  return seq2seqTrainBytesPerExample(shape, source, target);
 }
 
 export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTuneHooks = {}): Promise<FineTuneResult> {
@@ -59,13 +66,16 @@ export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTu
     hooks.notice?.(`tokenized ${train.length + test.length} pairs (sources ≤ ${maxSource}, targets ≤ ${maxTarget} tokens) in ${((performance.now() - began) / 1000).toFixed(1)} s`);
     const parameters = [...trainable.variables.values()].reduce((n, v) => n + v.size, 0);
     const shape = seq2seqShape(model, parameters);
+    if (trainingLooksTooBig(shape, pairBytes(shape, train), request.memoryBudget)) {
+      hooks.notice?.(`this model may not fit the backend's memory even one pair at a time at ${maxSource} + ${maxTarget} tokens; lower max_input_length or max_summary_length if training fails`);
+    }
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly PairExample[], seed: number) => tf.tidy(() => {
         const batch = pairBatch(examples, model.config.padTokenId);
         return seq2seqLoss(trainable.params, model.config, batch.inputIds, batch.attentionMask, batch.labels, new Dropout(true, seed));
       }),
-      microBatch: (seq, batch) => trainMicroBatch(shape, seq, batch, request.memoryBudget),
+      microBatch: (batch) => microBatchFor(shape, pairBytes(shape, batch), batch.length, request.memoryBudget),
     }, training, {
       ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => hooks.onEvaluation?.({ eval_loss: evalLoss(model, test, training.perDeviceEvalBatchSize), step: at.step, epoch: at.epoch }),

@@ -1,8 +1,9 @@
 /**
  * AdamW as torch.optim.AdamW (torch 1.13, single-tensor path, amsgrad off) computes it, which is
- * also what transformers' Trainer uses. tf.train.adam is not used: it keeps about ten temporaries
- * per parameter alive until the whole update ends, while here each variable is updated inside its
- * own tf.tidy, so the peak is one parameter's temporaries and memory stays flat across steps.
+ * also what transformers' Trainer uses. The two moments live in host memory and the update runs
+ * there, one parameter at a time: on the backend they would be two more copies of the model in
+ * the wasm heap's 4 GiB (tf.train.adam also keeps about ten temporaries per parameter alive until
+ * the whole update ends). The heap sees one new tensor per parameter, uploaded by assign.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -35,8 +36,8 @@ export function transformersNoDecay(name: string): boolean {
 }
 
 interface Moments {
-  m: tf.Tensor;
-  v: tf.Tensor;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
   /** Per parameter, as torch's state['step']: a parameter without a gradient does not advance. */
   step: number;
 }
@@ -59,33 +60,38 @@ export class AdamW {
   }
 
   /**
-   * One update from gradients keyed by parameter name. Names without a gradient are skipped,
-   * weight decay included (torch skips `p.grad is None`). `lr` overrides the option for this step,
-   * for a schedule.
+   * One update from gradients keyed by parameter name (host arrays, see GradientSum). Names
+   * without a gradient are skipped, weight decay included (torch skips `p.grad is None`). `lr`
+   * overrides the option for this step, for a schedule.
    */
-  step(grads: ReadonlyMap<string, tf.Tensor>, lr = this.options.lr): void {
+  step(grads: ReadonlyMap<string, Float32Array>, lr = this.options.lr): void {
     const { betas: [beta1, beta2], eps, weightDecay, noDecay } = this.options;
     for (const [name, variable] of this.variables) {
       const grad = grads.get(name);
       if (grad === undefined) continue;
-      const previous = this.state.get(name);
-      const t = (previous?.step ?? 0) + 1;
-      const decay = noDecay(name) ? 0 : lr * weightDecay;
-      // Bias corrections in float64 as torch computes them in Python, then applied as float32 scalars.
-      const stepSize = lr / (1 - beta1 ** t);
-      const correction2Sqrt = Math.sqrt(1 - beta2 ** t);
-      const { m, v } = tf.tidy(() => {
-        const decayed = decay === 0 ? variable : variable.mul(1 - decay);
-        const m0 = previous?.m ?? tf.zerosLike(grad);
-        const v0 = previous?.v ?? tf.zerosLike(grad);
-        const m1 = m0.mul(beta1).add(grad.mul(1 - beta1));
-        const v1 = v0.mul(beta2).add(grad.square().mul(1 - beta2));
-        const denom = v1.sqrt().div(correction2Sqrt).add(eps);
-        variable.assign(decayed.sub(m1.div(denom).mul(stepSize)));
-        return { m: m1, v: v1 };
-      });
-      if (previous !== undefined) tf.dispose([previous.m, previous.v]);
-      this.state.set(name, { m, v, step: t });
+      if (grad.length !== variable.size) throw new Error(`AdamW: the gradient of ${name} has ${grad.length} values, the parameter ${variable.size}`);
+      const state = this.state.get(name) ?? { m: new Float32Array(grad.length), v: new Float32Array(grad.length), step: 0 };
+      state.step += 1;
+      this.state.set(name, state);
+      // Bias corrections in float64 as torch computes them in Python; the rest rounds to float32
+      // as each value is stored, where torch rounds after every operation (differences ~1e-7).
+      const stepSize = lr / (1 - beta1 ** state.step);
+      const correction2Sqrt = Math.sqrt(1 - beta2 ** state.step);
+      const keep = 1 - (noDecay(name) ? 0 : lr * weightDecay);
+      // A copy of the weights (the backend may hand out its own storage), updated, then uploaded.
+      const values = variable.dataSync().slice() as Float32Array;
+      const { m, v } = state;
+      for (let i = 0; i < values.length; i += 1) {
+        const g = grad[i] ?? 0;
+        const mi = beta1 * (m[i] ?? 0) + (1 - beta1) * g;
+        const vi = beta2 * (v[i] ?? 0) + (1 - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        values[i] = (values[i] ?? 0) * keep - stepSize * mi / (Math.sqrt(vi) / correction2Sqrt + eps);
+      }
+      const updated = tf.tensor(values, variable.shape, 'float32');
+      variable.assign(updated);
+      updated.dispose();
     }
   }
 
@@ -94,9 +100,8 @@ export class AdamW {
     return this.state.get(name)?.step ?? 0;
   }
 
-  /** Frees the moment tensors; the variables belong to the caller. */
+  /** Frees the moments; the variables belong to the caller. */
   dispose(): void {
-    for (const { m, v } of this.state.values()) tf.dispose([m, v]);
     this.state.clear();
   }
 }

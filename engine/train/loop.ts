@@ -10,7 +10,7 @@ import { clipGradients, GradientSum } from './gradients.js';
 import type { TrainingArgs } from './hyperparams.js';
 import { Rng } from './rng.js';
 import { learningRateAt, scheduleFor } from './schedule.js';
-import { disposeGrads, lossAndGrads } from './step.js';
+import { lossAndGrads } from './step.js';
 import type { Trainable } from './trainable.js';
 
 /** Anything trainable one at a time; only its token length matters to the loop. */
@@ -22,8 +22,8 @@ export interface LoopTask<E extends Sized> {
   readonly trainable: Trainable;
   /** Mean loss over `examples` in training mode, dropout seeded by `seed`. */
   loss(examples: readonly E[], seed: number): tf.Scalar;
-  /** How many examples of up to `seq` tokens one forward/backward pass may hold. */
-  microBatch(seq: number, batch: number): number;
+  /** How many of `batch`'s examples one forward/backward pass may hold (at least 1). */
+  microBatch(batch: readonly E[]): number;
 }
 
 /** One optimizer step, as the host sees it (for progress and ETA). */
@@ -108,6 +108,8 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
   let lossSum = 0;
   let window = { loss: 0, steps: 0 };
   let microIndex = 0;
+  // One host-side sum for the run: its arrays are reused by every step.
+  const sum = new GradientSum();
   try {
     while (step < total) {
       const order = lengthGroupedOrder(lengths, args.perDeviceTrainBatchSize, new Rng(args.seed + epoch));
@@ -115,50 +117,41 @@ export async function trainLoop<E extends Sized>(examples: readonly E[], task: L
       for (let g = 0; g < groups.length && step < total; g += 1) {
         const batches = (groups[g] ?? []).map((indices) => indices.map((i) => examples[i] as E));
         const count = batches.reduce((n, b) => n + b.length, 0);
-        const sum = new GradientSum();
+        sum.start();
         let loss = 0;
         let micro = 0;
-        try {
-          for (const batch of batches) {
-            const seq = batch.reduce((max, e) => Math.max(max, e.length), 0);
-            for (const part of chunks(batch, task.microBatch(seq, batch.length))) {
-              hooks.signal?.throwIfAborted();
-              // Each micro-batch's mean loss weighted by its share: the sum is the mean over all `count`.
-              const seed = args.seed * 7919 + (microIndex += 1) * 1000;
-              const result = lossAndGrads(task.trainable, () => task.loss(part, seed).mul(part.length / count));
-              sum.add(result.grads);
-              loss += result.loss;
-              micro += 1;
-            }
+        for (const batch of batches) {
+          for (const part of chunks(batch, task.microBatch(batch))) {
+            hooks.signal?.throwIfAborted();
+            // Each micro-batch's mean loss weighted by its share: the sum is the mean over all `count`.
+            const seed = args.seed * 7919 + (microIndex += 1) * 1000;
+            const result = lossAndGrads(task.trainable, () => task.loss(part, seed).mul(part.length / count));
+            sum.add(result.grads);
+            loss += result.loss;
+            micro += 1;
           }
-          const grads = sum.take();
-          try {
-            const gradNorm = clipGradients(grads, args.maxGradNorm);
-            const learningRate = learningRateAt(schedule, step);
-            optimizer.step(grads, learningRate);
-            step += 1;
-            samples += count;
-            lossSum += loss;
-            window = { loss: window.loss + loss, steps: window.steps + 1 };
-            const fraction = epoch + (g + 1) / groups.length;
-            epochsDone = fraction;
-            const elapsedSeconds = (performance.now() - started) / 1000;
-            hooks.onStep?.({ step, maxSteps: total, epoch: fraction, loss, learningRate, gradNorm, samples, elapsedSeconds, microBatches: micro });
-            if (step % logEvery === 0 || step === total) {
-              const perStep = elapsedSeconds / step;
-              hooks.onLog?.({
-                step, maxSteps: total, epoch: fraction, loss: window.loss / window.steps, learningRate, gradNorm,
-                samplesPerSecond: samples / elapsedSeconds, etaSeconds: perStep * (total - step),
-              });
-              window = { loss: 0, steps: 0 };
-            }
-            if (args.evaluationStrategy === 'steps' && step % evalEvery === 0) await hooks.evaluate?.({ step, epoch: fraction });
-          } finally {
-            disposeGrads(grads);
-          }
-        } finally {
-          sum.dispose();
         }
+        const grads = sum.current();
+        const gradNorm = clipGradients(grads, args.maxGradNorm);
+        const learningRate = learningRateAt(schedule, step);
+        optimizer.step(grads, learningRate);
+        step += 1;
+        samples += count;
+        lossSum += loss;
+        window = { loss: window.loss + loss, steps: window.steps + 1 };
+        const fraction = epoch + (g + 1) / groups.length;
+        epochsDone = fraction;
+        const elapsedSeconds = (performance.now() - started) / 1000;
+        hooks.onStep?.({ step, maxSteps: total, epoch: fraction, loss, learningRate, gradNorm, samples, elapsedSeconds, microBatches: micro });
+        if (step % logEvery === 0 || step === total) {
+          const perStep = elapsedSeconds / step;
+          hooks.onLog?.({
+            step, maxSteps: total, epoch: fraction, loss: window.loss / window.steps, learningRate, gradNorm,
+            samplesPerSecond: samples / elapsedSeconds, etaSeconds: perStep * (total - step),
+          });
+          window = { loss: 0, steps: 0 };
+        }
+        if (args.evaluationStrategy === 'steps' && step % evalEvery === 0) await hooks.evaluate?.({ step, epoch: fraction });
       }
       epoch += 1;
       if (args.evaluationStrategy === 'epoch') await hooks.evaluate?.({ step, epoch: epochsDone });

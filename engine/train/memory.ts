@@ -4,7 +4,8 @@
  * so a batch that would not fit is split into micro-batches (with gradient accumulation) before
  * it is tried, not after it crashed. Estimates are deliberately pessimistic: the wasm allocator
  * never returns memory and fragments, so the high-water mark is well above the live bytes
- * (tfjs-engine.md §1.1.7: DistilBERT-base at 4 micro-batches of 2 peaks at 3.83 GiB).
+ * (tfjs-engine.md §1.1.7: DistilBERT-base at 4 micro-batches of 2 peaks at 3.83 GiB, when the
+ * optimizer's moments and the gradient sums were still on the heap).
  */
 
 export interface ModelShape {
@@ -26,16 +27,42 @@ const TRAIN_HIDDEN = 34;
 const TRAIN_FFN = 10;
 const TRAIN_ATTENTION = 12;
 const FRAGMENTATION = 3.2;
-// Weights, this step's gradients, accumulated gradients, AdamW's two moments, and XNNPACK's packed
-// copies of the weights: about seven copies of the parameters for the whole run.
-const FIXED_COPIES = 7;
+// The weights, one pass's gradients, XNNPACK's packed copies of the weights, and the weights being
+// replaced while AdamW uploads their update: about four copies of the parameters for the whole run
+// (the gradient sums and AdamW's moments are in host memory: engine/train/gradients.ts, adamw.ts).
+const FIXED_COPIES = 4;
+// Logits, their softmax, and the gradients of both, per target token over the vocabulary.
+const LOGIT_COPIES = 4;
 // Inference keeps only one layer's activations (a tidy per layer) and no gradients.
 const EVAL_FRACTION = 0.2;
 
+/** An encoder-decoder's shape: `layers` is unused; each side is sized by its own tokens. */
+export interface Seq2SeqShape extends ModelShape {
+  readonly encoderLayers: number;
+  readonly decoderLayers: number;
+  readonly vocab: number;
+}
+
 /** Bytes one example of `seq` tokens needs during a training step. */
 export function trainBytesPerExample(shape: ModelShape, seq: number): number {
-  const perToken = TRAIN_HIDDEN * shape.hidden + TRAIN_FFN * shape.intermediate + TRAIN_ATTENTION * shape.heads * seq;
-  return perToken * seq * shape.layers * 4 * FRAGMENTATION;
+  return stackBytes(shape, shape.layers, seq, seq);
+}
+
+/**
+ * The same for an encoder-decoder, with `source` and `target` tokens: the encoder's layers see the
+ * source, the decoder's self-attention the target and its cross-attention the source (counted as
+ * a second layer stack), and the LM head makes logits over the vocabulary for every target token.
+ */
+export function seq2seqTrainBytesPerExample(shape: Seq2SeqShape, source: number, target: number): number {
+  const logits = LOGIT_COPIES * target * shape.vocab * 4 * FRAGMENTATION;
+  return stackBytes(shape, shape.encoderLayers, source, source) + stackBytes(shape, shape.decoderLayers, target, target) +
+    stackBytes(shape, shape.decoderLayers, target, source) + logits;
+}
+
+/** `layers` layers of `tokens` tokens, each attending over `keys` positions. */
+function stackBytes(shape: ModelShape, layers: number, tokens: number, keys: number): number {
+  const perToken = TRAIN_HIDDEN * shape.hidden + TRAIN_FFN * shape.intermediate + TRAIN_ATTENTION * shape.heads * keys;
+  return perToken * tokens * layers * 4 * FRAGMENTATION;
 }
 
 /** Bytes the run needs whatever the batch: parameters and optimizer state. */
@@ -48,8 +75,17 @@ export function fixedTrainBytes(shape: ModelShape): number {
  * single example is the smallest unit there is (the caller reports when even that looks tight).
  */
 export function trainMicroBatch(shape: ModelShape, seq: number, batch: number, budget: number): number {
-  const free = budget - fixedTrainBytes(shape);
-  return clamp(Math.floor(free / trainBytesPerExample(shape, seq)), batch);
+  return microBatchFor(shape, trainBytesPerExample(shape, seq), batch, budget);
+}
+
+/** The largest micro-batch (≤ batch, at least 1) of examples that need `perExample` bytes each. */
+export function microBatchFor(shape: ModelShape, perExample: number, batch: number, budget: number): number {
+  return clamp(Math.floor((budget - fixedTrainBytes(shape)) / perExample), batch);
+}
+
+/** The longest example of a batch, in tokens: what a padded batch is sized by. */
+export function longest(batch: readonly { readonly length: number }[]): number {
+  return batch.reduce((max, e) => Math.max(max, e.length), 0);
 }
 
 /** The same for inference: far less per example, and only the weights are fixed. */
@@ -59,8 +95,8 @@ export function evalMicroBatch(shape: ModelShape, seq: number, batch: number, bu
 }
 
 /** True when even one example per step is estimated not to fit: worth a warning before training. */
-export function trainingLooksTooBig(shape: ModelShape, seq: number, budget: number): boolean {
-  return fixedTrainBytes(shape) + trainBytesPerExample(shape, seq) > budget;
+export function trainingLooksTooBig(shape: ModelShape, perExample: number, budget: number): boolean {
+  return fixedTrainBytes(shape) + perExample > budget;
 }
 
 function clamp(fit: number, batch: number): number {

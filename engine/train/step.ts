@@ -1,6 +1,7 @@
 /** One gradient evaluation and one optimizer step over a Trainable, with every temporary freed. */
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW } from './adamw.js';
+import { GradientSum } from './gradients.js';
 import type { Trainable } from './trainable.js';
 
 export interface LossAndGrads {
@@ -39,10 +40,8 @@ export function gradL2Norms(trainable: Trainable, grads: ReadonlyMap<string, tf.
 /** Backward then update; returns the loss before the update. `lr` overrides the optimizer's, for a schedule. */
 export function trainStep(trainable: Trainable, optimizer: AdamW, loss: () => tf.Scalar, lr?: number): number {
   const { loss: value, grads } = lossAndGrads(trainable, loss);
-  try {
-    optimizer.step(grads, lr);
-  } finally {
-    disposeGrads(grads);
-  }
+  const host = new GradientSum();
+  host.add(grads);
+  optimizer.step(host.current(), lr);
   return value;
 }

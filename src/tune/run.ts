@@ -240,8 +240,20 @@ async function fromEngine<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof WorkerError && ['DatasetError', 'SplitError', 'QaError', 'HyperparamError'].includes(error.errorName)) {
       throw new ProxyError({ severity: 'ERROR', code: '22023', message: error.message }, { cause: error });
     }
+    if (error instanceof WorkerError && outOfMemory(error)) {
+      throw new ProxyError({
+        severity: 'ERROR', code: '53200',
+        message: `the engine ran out of memory while training: the wasm backend's heap stops at 4 GiB (${error.message})`,
+        hint: 'Lower max_length (max_input_length and max_summary_length for translation and summarization), or fine-tune a smaller model; the batch size does not matter, batches are already split to fit.',
+      }, { cause: error });
+    }
     throw error;
   }
+}
+
+/** A wasm allocation that failed: the instance aborts, or an access lands past the 4 GiB heap. */
+function outOfMemory(error: WorkerError): boolean {
+  return error.errorName === 'RuntimeError' || /out of memory|memory access out of bounds|Aborted\(/i.test(error.message);
 }
 
 function objectOf(json: JsonValue): Readonly<Record<string, unknown>> {

@@ -171,7 +171,7 @@ describe('AdamW', () => {
     ]);
     const variables = new Map([['dense.weight', w], ['dense.bias', bias], ['frozen.weight', untouched]]);
     const optimizer = new AdamW(variables, { lr: 0.1, weightDecay: 0.5, noDecay: transformersNoDecay });
-    const grads = new Map([['dense.weight', tf.tensor1d([0.2, -0.4])], ['dense.bias', tf.tensor1d([1])]]);
+    const grads = new Map([['dense.weight', Float32Array.of(0.2, -0.4)], ['dense.bias', Float32Array.of(1)]]);
     optimizer.step(grads);
     // Step 1: m̂ = g, v̂ = g², so the update is lr·g/(|g| + eps) = ±lr after p·(1 − lr·wd).
     const wValues = [...w.dataSync()];
@@ -180,7 +180,8 @@ describe('AdamW', () => {
     assert.equal(untouched.dataSync()[0], 3);
     assert.equal(optimizer.stepOf('frozen.weight'), 0);
     assert.equal(optimizer.stepOf('dense.weight'), 1);
-    tf.dispose([...grads.values()]);
+    assert.equal(tf.memory().numTensors, baseline + 3, 'the update leaves only the three variables');
+    assert.throws(() => optimizer.step(new Map([['dense.bias', Float32Array.of(1, 2)]])), /2 values, the parameter 1/);
     optimizer.dispose();
     tf.dispose([w, bias, untouched]);
     assert.equal(tf.memory().numTensors, baseline);

@@ -10,7 +10,7 @@ import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { longest, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
+import { encoderTrainPlan, longest, microBatchFor, planNotices } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { encoderInputs, maxTokens, tokenize, type TextExample } from './examples.js';
 import { classProbabilities, shapeOf, type ClassifierParts } from './predict.js';
@@ -49,17 +49,16 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
     const test = tokenize(tokenizer, request.test.texts, request.test.labels, maxLength);
     hooks.notice?.(`tokenized ${train.length + test.length} texts (at most ${maxLength} tokens each) in ${seconds(began)} s`);
     const shape = shapeOf(base.config, trainable.params);
-    if (trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), request.memoryBudget)) {
-      hooks.notice?.(`this model may not fit the backend's memory even one example at a time at ${maxLength} tokens; lower max_length if training fails`);
-    }
+    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget);
+    for (const message of planNotices(plan, maxLength, 'example')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly TextExample[], seed: number) => tf.tidy(() => {
-        const output = forward(trainable.params, base.config, encoderInputs(examples, tokenizer.padTokenId), { training: true, seed });
+        const output = forward(trainable.params, base.config, encoderInputs(examples, tokenizer.padTokenId), { training: true, seed, checkpoint: plan.checkpoint });
         if (output.kind !== 'sequence-classification') throw new Error('expected a sequence-classification head');
         return crossEntropy(output.logits, examples.map((e) => e.label));
       }),
-      microBatch: (batch) => trainMicroBatch(shape, longest(batch), batch.length, request.memoryBudget),
+      microBatch: (batch) => microBatchFor(shape, plan.bytesPerExample(longest(batch)), batch.length, request.memoryBudget),
     }, training, {
       ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => {

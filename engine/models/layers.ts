@@ -54,6 +54,17 @@ export class Dropout {
   private calls = 0;
   constructor(readonly training: boolean, private readonly seed?: number) {}
 
+  /**
+   * A Dropout for one block that can be made again with the same masks (for a checkpointed block,
+   * whose backward pass reruns it): the block's seed comes from this one's sequence.
+   */
+  fork(): () => Dropout {
+    if (!this.training) return () => this;
+    const seed = this.seed === undefined ? Math.floor(Math.random() * 2 ** 30) : this.seed + 7919 * (this.calls + 1);
+    this.calls += 1;
+    return () => new Dropout(true, seed);
+  }
+
   apply(x: tf.Tensor, rate: number): tf.Tensor {
     if (!this.training || rate <= 0) return x;
     const seed = this.seed === undefined ? undefined : this.seed + this.calls;

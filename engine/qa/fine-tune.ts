@@ -12,7 +12,7 @@ import { saveModel } from '../models/save/index.js';
 import { loadTokenizer } from '../tokenizers/index.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { longest, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch } from '../train/memory.js';
+import { encoderTrainPlan, longest, microBatchFor, planNotices } from '../train/memory.js';
 import { makeTrainable } from '../train/trainable.js';
 import { shapeOf } from '../classify/predict.js';
 import { qaMaxLength, windowInputs, windowLogits, type QaParts } from './answer.js';
@@ -58,16 +58,15 @@ export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: F
     const testFeatures = request.test.flatMap((example, i) => features(testWindows[i] ?? [], example));
     hooks.notice?.(`${request.train.length} training questions make ${train.length} windows of at most ${maxLength} tokens (stride ${stride})`);
     const shape = shapeOf(base.config, trainable.params);
-    if (trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), request.memoryBudget)) {
-      hooks.notice?.(`this model may not fit the backend's memory even one window at a time at ${maxLength} tokens; lower max_length if training fails`);
-    }
+    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget);
+    for (const message of planNotices(plan, maxLength, 'window')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,
       loss: (batch: readonly Feature[], seed: number) => tf.tidy(() => {
-        const output = forward(trainable.params, base.config, windowInputs(batch.map((f) => f.window), base.config, tokenizer.padTokenId), { training: true, seed });
+        const output = forward(trainable.params, base.config, windowInputs(batch.map((f) => f.window), base.config, tokenizer.padTokenId), { training: true, seed, checkpoint: plan.checkpoint });
         return encoderLoss(output, { startPositions: batch.map((f) => f.start), endPositions: batch.map((f) => f.end) });
       }),
-      microBatch: (batch) => trainMicroBatch(shape, longest(batch), batch.length, request.memoryBudget),
+      microBatch: (batch) => microBatchFor(shape, plan.bytesPerExample(longest(batch)), batch.length, request.memoryBudget),
     }, training, {
       ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: async (at) => hooks.onEvaluation?.({ eval_loss: evalLoss(parts, testFeatures, training.perDeviceEvalBatchSize), ...(await scores(parts, request.test, testWindows, training.perDeviceEvalBatchSize)), step: at.step, epoch: at.epoch }),

@@ -59,6 +59,41 @@ export function seq2seqTrainBytesPerExample(shape: Seq2SeqShape, source: number,
     stackBytes(shape, shape.decoderLayers, target, source) + logits;
 }
 
+/**
+ * Bytes one example needs when every block is checkpointed (engine/models/checkpoint.ts): each
+ * block's input stays, and the backward pass holds one replayed block at a time (counted twice:
+ * the replay's tape and the gradients flowing through it).
+ */
+export function checkpointedTrainBytesPerExample(shape: ModelShape, seq: number): number {
+  return seq * shape.hidden * shape.layers * 4 * FRAGMENTATION + 2 * stackBytes(shape, 1, seq, seq);
+}
+
+/** How an encoder trains in the budget: plainly when one example fits, else checkpointed. */
+export interface EncoderTrainPlan {
+  readonly checkpoint: boolean;
+  /** Bytes per example of `seq` tokens under this plan. */
+  readonly bytesPerExample: (seq: number) => number;
+  /** False when even one example at the longest length is estimated not to fit. */
+  readonly fits: boolean;
+}
+
+export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: number): EncoderTrainPlan {
+  const checkpoint = trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), budget);
+  const bytesPerExample = (seq: number): number => (checkpoint ? checkpointedTrainBytesPerExample(shape, seq) : trainBytesPerExample(shape, seq));
+  return { checkpoint, bytesPerExample, fits: !trainingLooksTooBig(shape, bytesPerExample(maxLength), budget) };
+}
+
+/** What to tell the user about a plan, for examples called `what` ("example", "window"). */
+export function planNotices(plan: EncoderTrainPlan, maxLength: number, what: string): string[] {
+  const notices: string[] = [];
+  if (plan.checkpoint) {
+    notices.push(`one ${what} of ${maxLength} tokens would not fit the backend's memory with every layer's activations kept: ` +
+      'each layer\'s are recomputed in the backward pass instead (about a third more compute)');
+  }
+  if (!plan.fits) notices.push(`this model may not fit the backend's memory even one ${what} at a time at ${maxLength} tokens; lower max_length if training fails`);
+  return notices;
+}
+
 /** `layers` layers of `tokens` tokens, each attending over `keys` positions. */
 function stackBytes(shape: ModelShape, layers: number, tokens: number, keys: number): number {
   const perToken = TRAIN_HIDDEN * shape.hidden + TRAIN_FFN * shape.intermediate + TRAIN_ATTENTION * shape.heads * keys;

@@ -14,7 +14,7 @@ import { clipGradients, globalNorm, GradientSum } from '../../engine/train/gradi
 import { TRAINING_DEFAULTS, type TrainingArgs } from '../../engine/train/hyperparams.js';
 import { interval, plannedSteps, trainLoop, type LogEntry, type LoopHooks, type LoopResult, type StepReport } from '../../engine/train/loop.js';
 import {
-  evalMicroBatch, longest, microBatchFor, seq2seqTrainBytesPerExample, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch, WASM_HEAP_BUDGET,
+  encoderTrainPlan, evalMicroBatch, longest, planNotices, microBatchFor, seq2seqTrainBytesPerExample, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch, WASM_HEAP_BUDGET,
   type ModelShape, type Seq2SeqShape,
 } from '../../engine/train/memory.js';
 import { Rng } from '../../engine/train/rng.js';
@@ -225,6 +225,26 @@ describe('trainMicroBatch', () => {
     assert.ok(previous > 2, 'a larger budget does allow larger micro-batches');
     assert.equal(trainMicroBatch(distilbert, 128, 8, 1024 ** 3), 1);
     assert.ok(trainingLooksTooBig(distilbert, trainBytesPerExample(distilbert, 128), 1024 ** 3));
+  });
+});
+
+describe('encoderTrainPlan', () => {
+  // roberta-base (deepset/roberta-base-squad2): 12 layers, 124 M parameters.
+  const roberta: ModelShape = { layers: 12, hidden: 768, intermediate: 3072, heads: 12, parameters: 124_000_000 };
+  const distilbert: ModelShape = { layers: 6, hidden: 768, intermediate: 3072, heads: 12, parameters: 67_000_000 };
+
+  it('trains plainly when an example fits, and checkpoints roberta-base at 384 tokens (one window ran out of memory without it)', () => {
+    const plain = encoderTrainPlan(distilbert, 128, WASM_HEAP_BUDGET);
+    assert.equal(plain.checkpoint, false);
+    assert.equal(plain.bytesPerExample(128), trainBytesPerExample(distilbert, 128));
+    const qa = encoderTrainPlan(roberta, 384, WASM_HEAP_BUDGET);
+    assert.ok(qa.checkpoint && qa.fits);
+    assert.ok(qa.bytesPerExample(384) < trainBytesPerExample(roberta, 384) / 4, 'checkpointing keeps a fraction of the activations');
+    assert.ok(microBatchFor(roberta, qa.bytesPerExample(384), 16, WASM_HEAP_BUDGET) >= 1);
+    assert.deepEqual(planNotices(plain, 128, 'example'), []);
+    assert.match(planNotices(qa, 384, 'window').join(' '), /one window of 384 tokens .* recomputed in the backward pass/);
+    const huge = encoderTrainPlan({ ...roberta, parameters: 900_000_000 }, 384, WASM_HEAP_BUDGET);
+    assert.ok(!huge.fits && /may not fit .* lower max_length/.test(planNotices(huge, 384, 'window').join(' ')), 'weights alone past the budget');
   });
 });
 

@@ -3,10 +3,11 @@
  * `x = LN(x + attention(x)); x = LN(x + ffn(x))`. Returns the last hidden state.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkpointed, type Block } from '../checkpoint.js';
 import type { Params } from '../params.js';
 import { Dropout, activate, additiveMask, embedding, layerNorm, linear, selfAttention } from '../layers.js';
 import type { EncoderConfig } from './config.js';
-import { FAMILIES, type FamilySpec } from './families.js';
+import { FAMILIES, type BlockNames, type FamilySpec } from './families.js';
 
 /** int32 [batch, seq] tensors, as a tokenizer pads them. */
 export interface EncoderInputs {
@@ -20,10 +21,8 @@ export interface RunOptions {
   readonly training: boolean;
   /** Seeds the dropout masks so a training step is reproducible. */
   readonly seed?: number;
-}
-
-function dense(params: Params, stem: string, x: tf.Tensor): tf.Tensor {
-  return linear(x, params.get(`${stem}.weight`), params.get(`${stem}.bias`));
+  /** Recompute each block's activations in the backward pass (engine/models/checkpoint.ts). */
+  readonly checkpoint?: boolean;
 }
 
 function norm(params: Params, stem: string, x: tf.Tensor, eps: number): tf.Tensor {
@@ -60,24 +59,52 @@ function embeddings(
 }
 
 /** The last hidden state [batch, seq, hidden]. Call inside `tf.tidy`; intermediates are not disposed here. */
-export function encode(params: Params, config: EncoderConfig, inputs: EncoderInputs, dropout: Dropout): tf.Tensor {
+export function encode(params: Params, config: EncoderConfig, inputs: EncoderInputs, dropout: Dropout, checkpoint = false): tf.Tensor {
   const spec = FAMILIES[config.family];
   const mask = additiveMask(inputs.attentionMask);
-  const eps = config.layerNormEps;
   let x = embeddings(params, config, spec, inputs, dropout);
   for (let layer = 0; layer < config.numLayers; layer += 1) {
-    const n = spec.block(layer);
-    const weights = (stem: string) => ({ weight: params.get(`${stem}.weight`), bias: params.get(`${stem}.bias`) });
-    const context = selfAttention(
-      x, { query: weights(n.query), key: weights(n.key), value: weights(n.value) },
-      config.numHeads, mask, dropout, config.dropout.attention,
-    );
-    let attended = dense(params, n.attentionOut, context);
-    if (spec.dropoutAfterAttention) attended = dropout.apply(attended, config.dropout.hidden);
-    x = norm(params, n.attentionNorm, attended.add(x), eps);
-    const inner = activate(dense(params, n.ffnIn, x), config.activation);
-    const out = dropout.apply(dense(params, n.ffnOut, inner), config.dropout.hidden);
-    x = norm(params, n.ffnNorm, out.add(x), eps);
+    const names = blockWeightNames(spec, layer);
+    const replay = dropout.fork();
+    const run: Block = (input, [blockMask], weights) => {
+      const byName = new Map(names.map((name, i) => [name, weights[i] as tf.Tensor]));
+      const get = (name: string): tf.Tensor => {
+        const weight = byName.get(name);
+        if (weight === undefined) throw new Error(`encoder block ${layer}: no weight ${name}`);
+        return weight;
+      };
+      return encoderBlock(input, blockMask ?? mask, get, config, spec.block(layer), spec.dropoutAfterAttention, replay());
+    };
+    const weights = names.map((name) => params.get(name));
+    x = checkpoint ? checkpointed(run, x, [mask], weights) : run(x, [mask], weights);
   }
   return x;
+}
+
+/** Every weight one block reads, in a fixed order. */
+function blockWeightNames(spec: FamilySpec, layer: number): string[] {
+  const n = spec.block(layer);
+  const stems = [n.query, n.key, n.value, n.attentionOut, n.attentionNorm, n.ffnIn, n.ffnOut, n.ffnNorm];
+  return stems.flatMap((stem) => [`${stem}.weight`, `${stem}.bias`]);
+}
+
+/** `x = LN(x + attention(x)); x = LN(x + ffn(x))`, reading weights through `get`. */
+function encoderBlock(
+  x: tf.Tensor, mask: tf.Tensor, get: (name: string) => tf.Tensor, config: EncoderConfig,
+  n: BlockNames, dropoutAfterAttention: boolean, dropout: Dropout,
+): tf.Tensor {
+  const eps = config.layerNormEps;
+  const weights = (stem: string) => ({ weight: get(`${stem}.weight`), bias: get(`${stem}.bias`) });
+  const dense = (stem: string, input: tf.Tensor): tf.Tensor => linear(input, get(`${stem}.weight`), get(`${stem}.bias`));
+  const norm = (stem: string, input: tf.Tensor): tf.Tensor => layerNorm(input, get(`${stem}.weight`), get(`${stem}.bias`), eps);
+  const context = selfAttention(
+    x, { query: weights(n.query), key: weights(n.key), value: weights(n.value) },
+    config.numHeads, mask, dropout, config.dropout.attention,
+  );
+  let attended = dense(n.attentionOut, context);
+  if (dropoutAfterAttention) attended = dropout.apply(attended, config.dropout.hidden);
+  const y = norm(n.attentionNorm, attended.add(x));
+  const inner = activate(dense(n.ffnIn, y), config.activation);
+  const out = dropout.apply(dense(n.ffnOut, inner), config.dropout.hidden);
+  return norm(n.ffnNorm, out.add(y));
 }

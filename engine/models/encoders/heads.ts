@@ -48,7 +48,7 @@ const CLASSIFIERS: Readonly<Record<EncoderFamily, ClassifierHead>> = {
 export function forward(params: Params, config: EncoderConfig, inputs: EncoderInputs, options: RunOptions): EncoderOutput {
   return tf.tidy(() => {
     const dropout = new Dropout(options.training, options.seed);
-    const hidden = encode(params, config, inputs, dropout);
+    const hidden = encode(params, config, inputs, dropout, options.checkpoint ?? false);
     if (config.head === 'sequence-classification') {
       const logits = CLASSIFIERS[config.family](params, firstToken(hidden), config.dropout.head, dropout);
       return { kind: 'sequence-classification', logits: logits as tf.Tensor2D };

@@ -49,7 +49,7 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
     const test = tokenize(tokenizer, request.test.texts, request.test.labels, maxLength);
     hooks.notice?.(`tokenized ${train.length + test.length} texts (at most ${maxLength} tokens each) in ${seconds(began)} s`);
     const shape = shapeOf(base.config, trainable.params);
-    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget);
+    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget, training.gradientCheckpointing);
     for (const message of planNotices(plan, maxLength, 'example')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,

@@ -58,7 +58,7 @@ export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: F
     const testFeatures = request.test.flatMap((example, i) => features(testWindows[i] ?? [], example));
     hooks.notice?.(`${request.train.length} training questions make ${train.length} windows of at most ${maxLength} tokens (stride ${stride})`);
     const shape = shapeOf(base.config, trainable.params);
-    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget);
+    const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget, training.gradientCheckpointing);
     for (const message of planNotices(plan, maxLength, 'window')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,

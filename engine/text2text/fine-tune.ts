@@ -66,6 +66,7 @@ export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTu
     hooks.notice?.(`tokenized ${train.length + test.length} pairs (sources ≤ ${maxSource}, targets ≤ ${maxTarget} tokens) in ${((performance.now() - began) / 1000).toFixed(1)} s`);
     const parameters = [...trainable.variables.values()].reduce((n, v) => n + v.size, 0);
     const shape = seq2seqShape(model, parameters);
+    if (training.gradientCheckpointing === true) hooks.notice?.('gradient_checkpointing is not available for translation and summarization yet; training keeps every layer\'s activations');
     if (trainingLooksTooBig(shape, pairBytes(shape, train), request.memoryBudget)) {
       hooks.notice?.(`this model may not fit the backend's memory even one pair at a time at ${maxSource} + ${maxTarget} tokens; lower max_input_length or max_summary_length if training fails`);
     }

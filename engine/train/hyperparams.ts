@@ -32,6 +32,11 @@ export interface TrainingArgs {
   /** Steps between log entries; a value below 1 is a fraction of all steps. */
   readonly loggingSteps: number;
   readonly seed: number;
+  /**
+   * Recompute activations in the backward pass (engine/models/checkpoint.ts): true always, false
+   * never, null (not given) when one example would not fit the backend's memory otherwise.
+   */
+  readonly gradientCheckpointing: boolean | null;
 }
 
 /** How the relation's columns map to a training example, and tokenisation limits. */
@@ -85,6 +90,7 @@ export const TRAINING_DEFAULTS: TrainingArgs = Object.freeze({
   evalSteps: null,
   loggingSteps: 500,
   seed: 42,
+  gradientCheckpointing: null,
 });
 
 type Json = Readonly<Record<string, unknown>>;
@@ -121,6 +127,11 @@ const unitInterval: Reader<number> = (key, value) => {
   if (n >= 1) throw new HyperparamError(key, `${key} must be in [0, 1), not ${n}`);
   return n;
 };
+const bool: Reader<boolean> = (key, value) => {
+  if (typeof value !== 'boolean') throw new HyperparamError(key, `${key} must be true or false, not ${JSON.stringify(value)}`);
+  return value;
+};
+
 function oneOf<T extends string>(values: readonly T[]): Reader<T> {
   return (key, value) => {
     const found = values.find((v) => v === value);
@@ -159,6 +170,7 @@ const TRAINING_KEYS: { readonly [K in keyof TrainingArgs]: { readonly keys: read
   evalSteps: { keys: ['eval_steps'], read: stepsOrRatio },
   loggingSteps: { keys: ['logging_steps'], read: stepsOrRatio },
   seed: { keys: ['seed'], read: integer },
+  gradientCheckpointing: { keys: ['gradient_checkpointing'], read: bool },
 };
 
 const DATASET_DEFAULTS: DatasetArgs = Object.freeze({ textColumn: null, classColumn: null, questionColumn: null, contextColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });

@@ -77,8 +77,9 @@ export interface EncoderTrainPlan {
   readonly fits: boolean;
 }
 
-export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: number): EncoderTrainPlan {
-  const checkpoint = trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), budget);
+/** `force`: the gradient_checkpointing hyperparam (null: decide by the budget). */
+export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: number, force: boolean | null = null): EncoderTrainPlan {
+  const checkpoint = force ?? trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), budget);
   const bytesPerExample = (seq: number): number => (checkpoint ? checkpointedTrainBytesPerExample(shape, seq) : trainBytesPerExample(shape, seq));
   return { checkpoint, bytesPerExample, fits: !trainingLooksTooBig(shape, bytesPerExample(maxLength), budget) };
 }
@@ -87,8 +88,8 @@ export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: n
 export function planNotices(plan: EncoderTrainPlan, maxLength: number, what: string): string[] {
   const notices: string[] = [];
   if (plan.checkpoint) {
-    notices.push(`one ${what} of ${maxLength} tokens would not fit the backend's memory with every layer's activations kept: ` +
-      'each layer\'s are recomputed in the backward pass instead (about a third more compute)');
+    notices.push(`gradient checkpointing: each layer's activations are recomputed in the backward pass (about a third more compute) ` +
+      `instead of kept, which one ${what} of ${maxLength} tokens would need`);
   }
   if (!plan.fits) notices.push(`this model may not fit the backend's memory even one ${what} at a time at ${maxLength} tokens; lower max_length if training fails`);
   return notices;

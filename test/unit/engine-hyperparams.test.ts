@@ -28,7 +28,7 @@ describe('parseHyperparams', () => {
         learningRate: 5e-5, numTrainEpochs: 3, maxSteps: -1, perDeviceTrainBatchSize: 8, perDeviceEvalBatchSize: 8,
         gradientAccumulationSteps: 1, weightDecay: 0, warmupSteps: 0, warmupRatio: 0, lrSchedulerType: 'linear',
         maxGradNorm: 1, adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, evaluationStrategy: 'no', evalSteps: null,
-        loggingSteps: 500, seed: 42,
+        loggingSteps: 500, seed: 42, gradientCheckpointing: null,
       });
       assert.deepEqual(dataset, { textColumn: null, classColumn: null, questionColumn: null, contextColumn: null, maxLength: null, maxInputLength: null, maxTargetLength: null, stride: null });
       assert.deepEqual(unused, []);
@@ -42,13 +42,13 @@ describe('parseHyperparams', () => {
       gradient_accumulation_steps: 2, weight_decay: 0.01, warmup_steps: 10, warmup_ratio: 0.1, lr_scheduler_type: 'cosine',
       max_grad_norm: 0, adam_beta1: 0.8, adam_beta2: 0.99, adam_epsilon: 1e-6, evaluation_strategy: 'steps', eval_steps: 50,
       logging_steps: 0.1, seed: 7, max_steps: 120, text_column: 'review', class_column: 'sentiment', max_length: 128,
-      max_input_length: 1024, max_summary_length: 64, stride: 32,
+      max_input_length: 1024, max_summary_length: 64, stride: 32, gradient_checkpointing: true,
     });
     assert.deepEqual(training, {
       learningRate: 2e-5, numTrainEpochs: 1.5, maxSteps: 120, perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 32,
       gradientAccumulationSteps: 2, weightDecay: 0.01, warmupSteps: 10, warmupRatio: 0.1, lrSchedulerType: 'cosine',
       maxGradNorm: 0, adamBeta1: 0.8, adamBeta2: 0.99, adamEpsilon: 1e-6, evaluationStrategy: 'steps', evalSteps: 50,
-      loggingSteps: 0.1, seed: 7,
+      loggingSteps: 0.1, seed: 7, gradientCheckpointing: true,
     });
     assert.deepEqual(dataset, { textColumn: 'review', classColumn: 'sentiment', questionColumn: null, contextColumn: null, maxLength: 128, maxInputLength: 1024, maxTargetLength: 64, stride: 32 });
     assert.deepEqual(unused, []);
@@ -74,6 +74,7 @@ describe('parseHyperparams', () => {
     assert.equal(parseHyperparams({ training_args: { eval_strategy: 'steps' } }).training.evaluationStrategy, 'steps');
     assert.equal(parseHyperparams({ evaluation_strategy: 'no' }).training.evaluationStrategy, 'no');
     rejects(() => parseHyperparams({ eval_strategy: 'sometimes' }), 'eval_strategy');
+    rejects(() => parseHyperparams({ gradient_checkpointing: 'yes' }), 'gradient_checkpointing');
   });
 
   it('treats null as the default', () => {

@@ -53,7 +53,7 @@ describe('learning on generated data', () => {
     assert.ok((result.metrics.rouge_ngram_f1 ?? 0) > 0.6, `ROUGE-1 ${result.metrics.rouge_ngram_f1}`);
   });
 
-  it('a tiny RoBERTa learns an answer marked by a fixed phrase: SQuAD F1 from near 10 to above 60', async () => {
+  it('a tiny RoBERTa learns an answer marked by a fixed phrase: SQuAD F1 from near 10 to above 60 (with gradient checkpointing)', async () => {
     const rng = new Rng(5);
     const examples: QaExample[] = Array.from({ length: 300 }, () => {
       const lead = phrase(rng, 3, 6);
@@ -65,8 +65,14 @@ describe('learning on generated data', () => {
     const untrained = await fineTuneQuestionAnswering({
       modelFolder: ROBERTA_QA, train: examples.slice(0, 2), test, training: parseHyperparams({ max_steps: 1, learning_rate: 1e-9 }).training, maxLength: null, stride: null, memoryBudget: WASM_HEAP_BUDGET,
     });
-    const { training } = parseHyperparams({ learning_rate: 5e-3, num_train_epochs: 15, per_device_train_batch_size: 16, warmup_ratio: 0.1 });
-    const trained = await fineTuneQuestionAnswering({ modelFolder: ROBERTA_QA, train: examples.slice(0, 240), test, training, maxLength: null, stride: null, memoryBudget: WASM_HEAP_BUDGET });
+    // Checkpointed blocks give the plain gradients (engine-checkpoint.test.ts); this shows a whole fine-tune learns through them.
+    const { training } = parseHyperparams({ learning_rate: 5e-3, num_train_epochs: 15, per_device_train_batch_size: 16, warmup_ratio: 0.1, gradient_checkpointing: true });
+    const notices: string[] = [];
+    const trained = await fineTuneQuestionAnswering(
+      { modelFolder: ROBERTA_QA, train: examples.slice(0, 240), test, training, maxLength: null, stride: null, memoryBudget: WASM_HEAP_BUDGET },
+      { notice: (message) => notices.push(message) },
+    );
+    assert.ok(notices.some((n) => n.startsWith('gradient checkpointing:')), notices.join('\n'));
     const [before, after] = [untrained.metrics.f1 ?? 100, trained.metrics.f1 ?? 0];
     assert.ok(before < 30, `untrained F1 ${before}`);
     assert.ok(after > 60 && after > before + 40, `F1 after training ${after} (from ${before})`);

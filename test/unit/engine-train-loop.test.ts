@@ -242,7 +242,9 @@ describe('encoderTrainPlan', () => {
     assert.ok(qa.bytesPerExample(384) < trainBytesPerExample(roberta, 384) / 4, 'checkpointing keeps a fraction of the activations');
     assert.ok(microBatchFor(roberta, qa.bytesPerExample(384), 16, WASM_HEAP_BUDGET) >= 1);
     assert.deepEqual(planNotices(plain, 128, 'example'), []);
-    assert.match(planNotices(qa, 384, 'window').join(' '), /one window of 384 tokens .* recomputed in the backward pass/);
+    assert.match(planNotices(qa, 384, 'window').join(' '), /recomputed in the backward pass .* one window of 384 tokens/);
+    assert.equal(encoderTrainPlan(distilbert, 128, WASM_HEAP_BUDGET, true).checkpoint, true, 'gradient_checkpointing: true forces it');
+    assert.equal(encoderTrainPlan(roberta, 384, WASM_HEAP_BUDGET, false).checkpoint, false, 'and false refuses it');
     const huge = encoderTrainPlan({ ...roberta, parameters: 900_000_000 }, 384, WASM_HEAP_BUDGET);
     assert.ok(!huge.fits && /may not fit .* lower max_length/.test(planNotices(huge, 384, 'window').join(' ')), 'weights alone past the budget');
   });

@@ -1,0 +1,406 @@
+/*
+ * The pass-through fast path (see proxy/fast-path.ts): while a session only exchanges simple
+ * Queries that cannot call pgml, this relays its two sockets from libuv poll callbacks on
+ * Node's own loop, without entering JavaScript. Per read it scans the frame headers, forwards
+ * the whole frames with one write(), and tracks what the JS session needs when it takes over
+ * again: the Queries still owed an answer and the status of the last ReadyForQuery.
+ *
+ * Anything else hands the session back to JavaScript at a message boundary, with the bytes
+ * not yet relayed: a client message other than a plain Query (or one naming pgml), a backend
+ * message other than the usual result traffic, a frame larger than the read buffer, a write
+ * the peer could not take in full, end of stream or an error. The JS relay then carries on
+ * exactly as if it had read those bytes itself.
+ *
+ * Sockets are watched through dup()ed descriptors, so libuv's own watchers of the originals
+ * (stopped while the fast path runs) are never disturbed; uv_close() removes the duplicates
+ * from epoll before they are closed.
+ */
+#include <errno.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define READ_SIZE 65536
+
+/* One buffer for every read: everything here runs on the main thread, one callback at a time. */
+static uint8_t scratch[READ_SIZE];
+
+typedef struct {
+  uint8_t *data;
+  size_t len;
+  size_t cap;
+} Bytes;
+
+typedef struct Relay Relay;
+
+typedef struct {
+  uv_poll_t poll;
+  Relay *relay;
+  int fd;
+  /* Bytes read but not yet relayed: the start of an incomplete frame. */
+  Bytes carry;
+  /* Bytes scanned and owed to the other peer, which did not take them (backpressure). */
+  Bytes unsent;
+} Side;
+
+struct Relay {
+  napi_env env;
+  napi_ref on_exit;
+  napi_async_context async;
+  Side client;
+  Side upstream;
+  int active;
+  int destroyed;
+  int open_handles;
+  uint32_t max_message;
+  /* Queries relayed and not yet answered by a ReadyForQuery. */
+  int64_t pending;
+  uint8_t status;
+  /* Since start: Queries relayed, and ReadyForQuery messages with status 'I'. */
+  uint32_t queries;
+  uint32_t idle_ends;
+};
+
+static int bytes_append(Bytes *b, const uint8_t *data, size_t len) {
+  if (b->len + len > b->cap) {
+    size_t cap = b->cap == 0 ? 1024 : b->cap;
+    while (cap < b->len + len) cap *= 2;
+    uint8_t *grown = realloc(b->data, cap);
+    if (grown == NULL) return -1;
+    b->data = grown;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+  return 0;
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/*
+ * Whether a Query text may call pgml: JS's mightCallPgml() starts with /pgml/i or `&"` on the
+ * decoded text, and non-ASCII never case-folds to ASCII there, so this byte test is a superset.
+ */
+static int may_name_pgml(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i + 1 < n; i++) {
+    uint8_t c = p[i] | 0x20;
+    if (c == 'p' && i + 3 < n && (p[i + 1] | 0x20) == 'g' && (p[i + 2] | 0x20) == 'm' && (p[i + 3] | 0x20) == 'l') return 1;
+    if (p[i] == '&' && p[i + 1] == '"') return 1;
+  }
+  return 0;
+}
+
+/* Writes what it can; the rest becomes the side's unsent bytes. Returns 0 when all went. */
+static int forward(Side *to, const uint8_t *data, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(to->fd, data + done, len - done);
+    if (n > 0) {
+      done += (size_t)n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      /* EAGAIN or an error: the JS socket writes the rest and reports any error itself. */
+      bytes_append(&to->unsent, data + done, len - done);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Client bytes: whole plain Queries go upstream; returns the offset where JS must take over, or -1. */
+static ssize_t scan_client(Relay *r, const uint8_t *d, size_t n, size_t *whole) {
+  size_t off = 0;
+  while (n - off >= 5) {
+    uint32_t len = be32(d + off + 1);
+    if (len < 4 || len > r->max_message) return (ssize_t)off; /* JS reports the violation */
+    size_t total = (size_t)len + 1;
+    if (n - off < total) {
+      *whole = off;
+      return total > READ_SIZE ? (ssize_t)off : -1;
+    }
+    if (d[off] != 'Q' || may_name_pgml(d + off + 5, len - 4)) return (ssize_t)off;
+    r->queries++;
+    r->pending++;
+    off += total;
+  }
+  *whole = off;
+  return -1;
+}
+
+/* Upstream bytes: the result traffic of simple Queries passes; anything else goes to JS. */
+static ssize_t scan_upstream(Relay *r, const uint8_t *d, size_t n, size_t *whole) {
+  size_t off = 0;
+  while (n - off >= 5) {
+    uint32_t len = be32(d + off + 1);
+    if (len < 4) return (ssize_t)off;
+    size_t total = (size_t)len + 1;
+    if (n - off < total) {
+      *whole = off;
+      return total > READ_SIZE ? (ssize_t)off : -1;
+    }
+    switch (d[off]) {
+      case 'Z': /* ReadyForQuery */
+        if (len != 5) return (ssize_t)off;
+        r->status = d[off + 5];
+        if (r->pending > 0) r->pending--;
+        if (r->status == 'I') r->idle_ends++;
+        break;
+      case 'T': /* RowDescription */
+      case 'D': /* DataRow */
+      case 'C': /* CommandComplete */
+      case 'I': /* EmptyQueryResponse */
+      case 'N': /* NoticeResponse */
+      case 'S': /* ParameterStatus */
+      case 'A': /* NotificationResponse */
+        break;
+      default: /* ErrorResponse (FATAL?), COPY, ...: the JS session decides */
+        return (ssize_t)off;
+    }
+    off += total;
+  }
+  *whole = off;
+  return -1;
+}
+
+static void stop_polls(Relay *r) {
+  uv_poll_stop(&r->client.poll);
+  uv_poll_stop(&r->upstream.poll);
+  r->active = 0;
+}
+
+static napi_value buffer_from(napi_env env, Bytes *b) {
+  napi_value value;
+  void *unused;
+  napi_create_buffer_copy(env, b->len, b->len > 0 ? b->data : (const void *)"", &unused, &value);
+  b->len = 0;
+  return value;
+}
+
+static void set_number(napi_env env, napi_value obj, const char *name, double n) {
+  napi_value value;
+  napi_create_double(env, n, &value);
+  napi_set_named_property(env, obj, name, value);
+}
+
+/* What JS needs to take over; empties the carried and unsent bytes. */
+static napi_value exit_info(napi_env env, Relay *r, const char *reason) {
+  napi_value info, value;
+  napi_create_object(env, &info);
+  napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, info, "reason", value);
+  napi_set_named_property(env, info, "clientRest", buffer_from(env, &r->client.carry));
+  napi_set_named_property(env, info, "upstreamRest", buffer_from(env, &r->upstream.carry));
+  napi_set_named_property(env, info, "toClient", buffer_from(env, &r->client.unsent));
+  napi_set_named_property(env, info, "toUpstream", buffer_from(env, &r->upstream.unsent));
+  set_number(env, info, "pending", (double)r->pending);
+  set_number(env, info, "status", r->status);
+  set_number(env, info, "queries", r->queries);
+  set_number(env, info, "idleEnds", r->idle_ends);
+  return info;
+}
+
+/* Hands the session back to JS (from a libuv callback, so through napi_make_callback). */
+static void exit_to_js(Relay *r, const char *reason) {
+  stop_polls(r);
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value info = exit_info(env, r, reason);
+  napi_value callback, recv;
+  napi_get_reference_value(env, r->on_exit, &callback);
+  napi_get_global(env, &recv); /* napi_make_callback wants an object */
+  if (napi_make_callback(env, r->async, recv, callback, 1, &info, NULL) != napi_ok) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  Side *side = (Side *)handle->data;
+  Relay *r = side->relay;
+  if (!r->active) return;
+  if (status < 0) {
+    exit_to_js(r, "poll error");
+    return;
+  }
+  ssize_t got = read(side->fd, scratch, READ_SIZE);
+  if (got < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    /* Bytes read earlier go back; the JS socket meets the error on its own read. */
+    exit_to_js(r, "read error");
+    return;
+  }
+  if (got == 0) {
+    exit_to_js(r, "end of stream");
+    return;
+  }
+  int from_client = side == &r->client;
+  Side *to = from_client ? &r->upstream : &r->client;
+  const uint8_t *d = scratch;
+  size_t n = (size_t)got;
+  if (side->carry.len > 0) {
+    if (bytes_append(&side->carry, scratch, n) != 0) {
+      exit_to_js(r, "out of memory");
+      return;
+    }
+    d = side->carry.data;
+    n = side->carry.len;
+  }
+  size_t whole = 0;
+  ssize_t stop = from_client ? scan_client(r, d, n, &whole) : scan_upstream(r, d, n, &whole);
+  size_t sent = stop >= 0 ? (size_t)stop : whole;
+  int blocked = sent > 0 && forward(to, d, sent) != 0;
+  /* Keep what was not relayed at the front of carry (it may alias carry itself). */
+  if (d == side->carry.data) {
+    memmove(side->carry.data, d + sent, n - sent);
+    side->carry.len = n - sent;
+  } else if (n > sent) {
+    bytes_append(&side->carry, d + sent, n - sent);
+  }
+  if (stop >= 0) exit_to_js(r, from_client ? "client message" : "upstream message");
+  else if (blocked) exit_to_js(r, "backpressure");
+}
+
+static void on_closed(uv_handle_t *handle) {
+  Side *side = (Side *)handle->data;
+  Relay *r = side->relay;
+  close(side->fd);
+  free(side->carry.data);
+  free(side->unsent.data);
+  if (--r->open_handles == 0) free(r);
+}
+
+/* ---- JS API --------------------------------------------------------------------------------- */
+
+static Relay *relay_arg(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "expected a relay");
+    return NULL;
+  }
+  Relay *r = (Relay *)data;
+  if (r->destroyed) {
+    napi_throw_error(env, NULL, "relay already destroyed");
+    return NULL;
+  }
+  return r;
+}
+
+static int init_side(napi_env env, Relay *r, Side *side, int fd) {
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  side->relay = r;
+  side->fd = dup(fd);
+  if (side->fd < 0) return -1;
+  if (uv_poll_init(loop, &side->poll, side->fd) != 0) {
+    close(side->fd);
+    return -1;
+  }
+  side->poll.data = side;
+  r->open_handles++;
+  return 0;
+}
+
+/* create(clientFd, upstreamFd, maxMessage, onExit) → relay */
+static napi_value create(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t client_fd, upstream_fd;
+  uint32_t max_message;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &client_fd) != napi_ok || napi_get_value_int32(env, argv[1], &upstream_fd) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &max_message) != napi_ok) {
+    napi_throw_type_error(env, NULL, "create(clientFd, upstreamFd, maxMessage, onExit)");
+    return NULL;
+  }
+  Relay *r = calloc(1, sizeof(Relay));
+  if (r == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  r->env = env;
+  r->max_message = max_message;
+  r->status = 'I';
+  if (init_side(env, r, &r->client, client_fd) != 0 || init_side(env, r, &r->upstream, upstream_fd) != 0) {
+    if (r->open_handles > 0) uv_close((uv_handle_t *)&r->client.poll, on_closed);
+    else free(r);
+    napi_throw_error(env, NULL, "cannot watch the session's sockets");
+    return NULL;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "pgml-proxy:fast-relay", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &r->async);
+  napi_create_reference(env, argv[3], 1, &r->on_exit);
+  napi_value external;
+  napi_create_external(env, r, NULL, NULL, &external);
+  return external;
+}
+
+/* start(relay, pending, status): relays from the next read on. */
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Relay *r = argc >= 3 ? relay_arg(env, argv[0]) : NULL;
+  if (r == NULL) return NULL;
+  int64_t pending;
+  uint32_t status;
+  napi_get_value_int64(env, argv[1], &pending);
+  napi_get_value_uint32(env, argv[2], &status);
+  r->pending = pending;
+  r->status = (uint8_t)status;
+  r->queries = 0;
+  r->idle_ends = 0;
+  r->active = 1;
+  uv_poll_start(&r->client.poll, UV_READABLE, on_readable);
+  uv_poll_start(&r->upstream.poll, UV_READABLE, on_readable);
+  return NULL;
+}
+
+/* stop(relay) → exit info: JS takes over now. */
+static napi_value stop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Relay *r = argc >= 1 ? relay_arg(env, argv[0]) : NULL;
+  if (r == NULL) return NULL;
+  stop_polls(r);
+  return exit_info(env, r, "stopped");
+}
+
+/* destroy(relay): stops and releases everything (the duplicated descriptors close once libuv lets go). */
+static napi_value destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Relay *r = argc >= 1 ? relay_arg(env, argv[0]) : NULL;
+  if (r == NULL) return NULL;
+  stop_polls(r);
+  r->destroyed = 1;
+  napi_delete_reference(env, r->on_exit);
+  napi_async_destroy(env, r->async);
+  uv_close((uv_handle_t *)&r->client.poll, on_closed);
+  uv_close((uv_handle_t *)&r->upstream.poll, on_closed);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"create", NULL, create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"start", NULL, start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stop", NULL, stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

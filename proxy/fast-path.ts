@@ -32,7 +32,7 @@ export interface FastRelayExit {
 type RelayHandle = object;
 
 interface NativeRelay {
-  create(clientFd: number, upstreamFd: number, maxMessage: number, onExit: (exit: FastRelayExit) => void): RelayHandle;
+  create(clientFd: number, upstreamFd: number, maxMessage: number, markers: readonly string[], onExit: (exit: FastRelayExit) => void): RelayHandle;
   start(relay: RelayHandle, pending: number, status: number): void;
   stop(relay: RelayHandle): FastRelayExit;
   destroy(relay: RelayHandle): void;
@@ -79,6 +79,15 @@ function streamHandle(socket: unknown): StreamHandle | null {
   return ok ? (handle as StreamHandle) : null;
 }
 
+export interface FastPathSockets {
+  readonly client: unknown;
+  readonly upstream: unknown;
+  /** Largest client message length accepted; a longer one is left to the JS relay to refuse. */
+  readonly maxMessage: number;
+  /** The interceptor's markers (interceptor.ts): [] without an interceptor, null when it wants every Query. */
+  readonly markers: readonly string[] | null;
+}
+
 /** One session's native relay: entered at a quiet moment, left on its own or when asked. */
 export class FastPath {
   private active = false;
@@ -90,13 +99,16 @@ export class FastPath {
     private readonly handles: readonly [StreamHandle, StreamHandle],
   ) {}
 
-  /** A fast path for these sockets, or null when either is not a plain socket or nothing is built. */
-  static open(client: unknown, upstream: unknown, maxMessage: number, onExit: (exit: FastRelayExit) => void): FastPath | null {
-    const clientHandle = streamHandle(client);
-    const upstreamHandle = streamHandle(upstream);
-    if (native === null || clientHandle === null || upstreamHandle === null) return null;
+  /**
+   * A fast path for these sockets, or null when it would not help or cannot work: nothing built,
+   * a socket that is not a plain one (TLS, a test's in-memory stream), an interceptor without markers.
+   */
+  static open(sockets: FastPathSockets, onExit: (exit: FastRelayExit) => void): FastPath | null {
+    const clientHandle = streamHandle(sockets.client);
+    const upstreamHandle = streamHandle(sockets.upstream);
+    if (native === null || clientHandle === null || upstreamHandle === null || sockets.markers === null) return null;
     let path: FastPath | null = null;
-    const relay = native.create(clientHandle.fd, upstreamHandle.fd, maxMessage, (exit) => {
+    const relay = native.create(clientHandle.fd, upstreamHandle.fd, sockets.maxMessage, sockets.markers, (exit) => {
       path?.resumeJs();
       onExit(exit);
     });

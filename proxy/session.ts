@@ -6,7 +6,7 @@ import { FlowControl } from './flow-control.js';
 import { ProxyError } from './errors.js';
 import { ExtendedIntercepts } from './extended-intercept.js';
 import { FastPath, type FastRelayExit } from './fast-path.js';
-import type { Interceptor } from './interceptor.js';
+import { mayClaim, type Interceptor } from './interceptor.js';
 import { Jobs, type JobRun } from './jobs.js';
 import type { Logger } from './log.js';
 import { awaitingPassword, checkChannelBinding, planStartup, withoutChannelBinding } from './login.js';
@@ -305,14 +305,16 @@ export class Session implements Cancellable {
 
   private relayClientFrame(type: number, buf: Buffer, start: number, end: number): boolean {
     switch (type) {
-      case Frontend.Query:
-        if (this.options.interceptor !== null) {
-          const plan = this.options.interceptor.planQuery(decodeQuery(buf, start, end));
+      case Frontend.Query: {
+        const interceptor = this.options.interceptor;
+        if (interceptor !== null) {
+          const plan = mayClaim(interceptor, buf, start + 5, end) ? interceptor.planQuery(decodeQuery(buf, start, end)) : null;
           if (plan !== null) return this.startJob((context) => runQueryPlan(plan, context), false);
           this.extended?.forgetUnnamed();
         }
         this.fastEligible = true;
         break;
+      }
       case Frontend.Terminate:
         // close() ends the upstream with a Terminate of its own.
         this.close('client terminated');
@@ -521,7 +523,8 @@ export class Session implements Cancellable {
     if (client.readableLength > 0 || client.isPaused() || client.writableLength > 0 || upstream.socket.writableLength > 0) return;
     if (!this.fastOpened) {
       this.fastOpened = true;
-      this.fast = FastPath.open(client, upstream.socket, this.options.maxMessageSize, (exit) => this.onFastExit(exit));
+      const markers = this.options.interceptor === null ? [] : this.options.interceptor.markers;
+      this.fast = FastPath.open({ client, upstream: upstream.socket, maxMessage: this.options.maxMessageSize, markers }, (exit) => this.onFastExit(exit));
     }
     this.fast?.enter(0, this.transactionStatus.charCodeAt(0));
   }

@@ -1,12 +1,12 @@
 /*
  * The pass-through fast path (see proxy/fast-path.ts): while a session only exchanges simple
- * Queries that cannot call pgml, this relays its two sockets from libuv poll callbacks on
+ * Queries the interceptor cannot claim (none of its markers in the text), this relays its two sockets from libuv poll callbacks on
  * Node's own loop, without entering JavaScript. Per read it scans the frame headers, forwards
  * the whole frames with one write(), and tracks what the JS session needs when it takes over
  * again: the Queries still owed an answer and the status of the last ReadyForQuery.
  *
  * Anything else hands the session back to JavaScript at a message boundary, with the bytes
- * not yet relayed: a client message other than a plain Query (or one naming pgml), a backend
+ * not yet relayed: a client message other than a plain Query (or one with a marker), a backend
  * message other than the usual result traffic, a frame larger than the read buffer, a write
  * the peer could not take in full, end of stream or an error. The JS relay then carries on
  * exactly as if it had read those bytes itself.
@@ -25,8 +25,8 @@
 
 #define READ_SIZE 65536
 
-/* One buffer for every read: everything here runs on the main thread, one callback at a time. */
-static uint8_t scratch[READ_SIZE];
+/* One buffer for every read of a thread's relays: their callbacks run one at a time on its loop. */
+static _Thread_local uint8_t scratch[READ_SIZE];
 
 typedef struct {
   uint8_t *data;
@@ -56,6 +56,9 @@ struct Relay {
   int destroyed;
   int open_handles;
   uint32_t max_message;
+  /* The interceptor's markers (interceptor.ts): a Query naming none of them is relayed here. */
+  char **markers;
+  size_t marker_count;
   /* Queries relayed and not yet answered by a ReadyForQuery. */
   int64_t pending;
   uint8_t status;
@@ -82,16 +85,24 @@ static uint32_t be32(const uint8_t *p) {
   return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-/*
- * Whether a Query text may call pgml: JS's mightCallPgml() starts with /pgml/i or `&"` on the
- * decoded text, and non-ASCII never case-folds to ASCII there, so this byte test is a superset.
- */
-static int may_name_pgml(const uint8_t *p, size_t n) {
-  for (size_t i = 0; i + 1 < n; i++) {
-    uint8_t c = p[i] | 0x20;
-    if (c == 'p' && i + 3 < n && (p[i + 1] | 0x20) == 'g' && (p[i + 2] | 0x20) == 'm' && (p[i + 3] | 0x20) == 'l') return 1;
-    if (p[i] == '&' && p[i + 1] == '"') return 1;
+static uint8_t fold(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : c;
+}
+
+/* Whether the text contains the ASCII word in any letter case (the JS side's mayClaim()). */
+static int contains_caseless(const uint8_t *p, size_t n, const char *word) {
+  size_t len = strlen(word);
+  for (size_t i = 0; i + len <= n; i++) {
+    size_t j = 0;
+    while (j < len && fold(p[i + j]) == fold((uint8_t)word[j])) j++;
+    if (j == len) return 1;
   }
+  return 0;
+}
+
+static int may_be_claimed(const Relay *r, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < r->marker_count; i++)
+    if (contains_caseless(p, n, r->markers[i])) return 1;
   return 0;
 }
 
@@ -124,7 +135,7 @@ static ssize_t scan_client(Relay *r, const uint8_t *d, size_t n, size_t *whole) 
       *whole = off;
       return total > READ_SIZE ? (ssize_t)off : -1;
     }
-    if (d[off] != 'Q' || may_name_pgml(d + off + 5, len - 4)) return (ssize_t)off;
+    if (d[off] != 'Q' || may_be_claimed(r, d + off + 5, len - 4)) return (ssize_t)off;
     r->queries++;
     r->pending++;
     off += total;
@@ -269,13 +280,19 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   else if (blocked) exit_to_js(r, "backpressure");
 }
 
+static void free_relay(Relay *r) {
+  for (size_t i = 0; i < r->marker_count; i++) free(r->markers[i]);
+  free(r->markers);
+  free(r);
+}
+
 static void on_closed(uv_handle_t *handle) {
   Side *side = (Side *)handle->data;
   Relay *r = side->relay;
   close(side->fd);
   free(side->carry.data);
   free(side->unsent.data);
-  if (--r->open_handles == 0) free(r);
+  if (--r->open_handles == 0) free_relay(r);
 }
 
 /* ---- JS API --------------------------------------------------------------------------------- */
@@ -309,16 +326,34 @@ static int init_side(napi_env env, Relay *r, Side *side, int fd) {
   return 0;
 }
 
-/* create(clientFd, upstreamFd, maxMessage, onExit) → relay */
+/* Copies the markers (an array of non-empty strings) into r; 0 on success. */
+static int read_markers(napi_env env, napi_value array, Relay *r) {
+  uint32_t count;
+  if (napi_get_array_length(env, array, &count) != napi_ok) return -1;
+  r->markers = calloc(count > 0 ? count : 1, sizeof(char *));
+  if (r->markers == NULL) return -1;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    size_t len;
+    if (napi_get_element(env, array, i, &item) != napi_ok || napi_get_value_string_utf8(env, item, NULL, 0, &len) != napi_ok || len == 0) return -1;
+    r->markers[i] = malloc(len + 1);
+    if (r->markers[i] == NULL) return -1;
+    r->marker_count = i + 1;
+    napi_get_value_string_utf8(env, item, r->markers[i], len + 1, &len);
+  }
+  return 0;
+}
+
+/* create(clientFd, upstreamFd, maxMessage, markers, onExit) → relay */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t client_fd, upstream_fd;
   uint32_t max_message;
-  if (argc < 4 || napi_get_value_int32(env, argv[0], &client_fd) != napi_ok || napi_get_value_int32(env, argv[1], &upstream_fd) != napi_ok ||
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &client_fd) != napi_ok || napi_get_value_int32(env, argv[1], &upstream_fd) != napi_ok ||
       napi_get_value_uint32(env, argv[2], &max_message) != napi_ok) {
-    napi_throw_type_error(env, NULL, "create(clientFd, upstreamFd, maxMessage, onExit)");
+    napi_throw_type_error(env, NULL, "create(clientFd, upstreamFd, maxMessage, markers, onExit)");
     return NULL;
   }
   Relay *r = calloc(1, sizeof(Relay));
@@ -329,16 +364,22 @@ static napi_value create(napi_env env, napi_callback_info info) {
   r->env = env;
   r->max_message = max_message;
   r->status = 'I';
+  if (read_markers(env, argv[3], r) != 0) {
+    free_relay(r);
+    napi_throw_type_error(env, NULL, "create: markers must be an array of non-empty strings");
+    return NULL;
+  }
   if (init_side(env, r, &r->client, client_fd) != 0 || init_side(env, r, &r->upstream, upstream_fd) != 0) {
+    /* An open client side is closed first; its close callback frees r. */
     if (r->open_handles > 0) uv_close((uv_handle_t *)&r->client.poll, on_closed);
-    else free(r);
+    else free_relay(r);
     napi_throw_error(env, NULL, "cannot watch the session's sockets");
     return NULL;
   }
   napi_value name;
   napi_create_string_utf8(env, "pgml-proxy:fast-relay", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &r->async);
-  napi_create_reference(env, argv[3], 1, &r->on_exit);
+  napi_create_reference(env, argv[4], 1, &r->on_exit);
   napi_value external;
   napi_create_external(env, r, NULL, NULL, &external);
   return external;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -110,7 +111,8 @@ static int may_be_claimed(const Relay *r, const uint8_t *p, size_t n) {
 static int forward(Side *to, const uint8_t *data, size_t len) {
   size_t done = 0;
   while (done < len) {
-    ssize_t n = write(to->fd, data + done, len - done);
+    /* send()/recv() skip the VFS layer read()/write() go through (measurably cheaper per call). */
+    ssize_t n = send(to->fd, data + done, len - done, MSG_NOSIGNAL);
     if (n > 0) {
       done += (size_t)n;
     } else if (n < 0 && errno == EINTR) {
@@ -242,7 +244,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     exit_to_js(r, "poll error");
     return;
   }
-  ssize_t got = read(side->fd, scratch, READ_SIZE);
+  ssize_t got = recv(side->fd, scratch, READ_SIZE, 0);
   if (got < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     /* Bytes read earlier go back; the JS socket meets the error on its own read. */

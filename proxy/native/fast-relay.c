@@ -59,7 +59,10 @@ struct Relay {
   uint32_t max_message;
   /* The interceptor's markers (interceptor.ts): a Query naming none of them is relayed here. */
   char **markers;
+  size_t *marker_lengths;
   size_t marker_count;
+  /* This thread's read buffer, looked up once (each thread-local access is a call in a .so). */
+  uint8_t *scratch;
   /* Queries relayed and not yet answered by a ReadyForQuery. */
   int64_t pending;
   uint8_t status;
@@ -91,8 +94,7 @@ static uint8_t fold(uint8_t c) {
 }
 
 /* Whether the text contains the ASCII word in any letter case (the JS side's mayClaim()). */
-static int contains_caseless(const uint8_t *p, size_t n, const char *word) {
-  size_t len = strlen(word);
+static int contains_caseless(const uint8_t *p, size_t n, const char *word, size_t len) {
   for (size_t i = 0; i + len <= n; i++) {
     size_t j = 0;
     while (j < len && fold(p[i + j]) == fold((uint8_t)word[j])) j++;
@@ -103,7 +105,7 @@ static int contains_caseless(const uint8_t *p, size_t n, const char *word) {
 
 static int may_be_claimed(const Relay *r, const uint8_t *p, size_t n) {
   for (size_t i = 0; i < r->marker_count; i++)
-    if (contains_caseless(p, n, r->markers[i])) return 1;
+    if (contains_caseless(p, n, r->markers[i], r->marker_lengths[i])) return 1;
   return 0;
 }
 
@@ -244,6 +246,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     exit_to_js(r, "poll error");
     return;
   }
+  uint8_t *scratch = r->scratch;
   ssize_t got = recv(side->fd, scratch, READ_SIZE, 0);
   if (got < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
@@ -285,6 +288,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 static void free_relay(Relay *r) {
   for (size_t i = 0; i < r->marker_count; i++) free(r->markers[i]);
   free(r->markers);
+  free(r->marker_lengths);
   free(r);
 }
 
@@ -333,7 +337,8 @@ static int read_markers(napi_env env, napi_value array, Relay *r) {
   uint32_t count;
   if (napi_get_array_length(env, array, &count) != napi_ok) return -1;
   r->markers = calloc(count > 0 ? count : 1, sizeof(char *));
-  if (r->markers == NULL) return -1;
+  r->marker_lengths = calloc(count > 0 ? count : 1, sizeof(size_t));
+  if (r->markers == NULL || r->marker_lengths == NULL) return -1;
   for (uint32_t i = 0; i < count; i++) {
     napi_value item;
     size_t len;
@@ -342,6 +347,7 @@ static int read_markers(napi_env env, napi_value array, Relay *r) {
     if (r->markers[i] == NULL) return -1;
     r->marker_count = i + 1;
     napi_get_value_string_utf8(env, item, r->markers[i], len + 1, &len);
+    r->marker_lengths[i] = len;
   }
   return 0;
 }
@@ -366,6 +372,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
   r->env = env;
   r->max_message = max_message;
   r->status = 'I';
+  r->scratch = scratch;
   if (read_markers(env, argv[3], r) != 0) {
     free_relay(r);
     napi_throw_type_error(env, NULL, "create: markers must be an array of non-empty strings");

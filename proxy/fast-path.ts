@@ -7,8 +7,9 @@ import tls from 'node:tls';
  * and Node's headers are present). While a session only sees plain simple Queries and their
  * results, relaying them in JavaScript costs more CPU in Node's stream and callback machinery
  * than in the proxy's own code (a minimal Node relay used as much as the proxy did); the native
- * relay scans frame headers and forwards each read with one write from a libuv callback, as
- * pgbouncer does. Anything else hands the session back to the JS relay (see FastRelayExit).
+ * relay scans frame headers and forwards each read with one send() on an epoll thread of its
+ * own, as pgbouncer does. Anything else hands the session back to the JS relay (FastRelayExit),
+ * which is told on Node's loop.
  */
 export interface FastRelayExit {
   /** Why it stopped (for debug logs). */
@@ -108,10 +109,15 @@ export class FastPath {
     const upstreamHandle = streamHandle(sockets.upstream);
     if (native === null || clientHandle === null || upstreamHandle === null || sockets.markers === null) return null;
     let path: FastPath | null = null;
-    const relay = native.create(clientHandle.fd, upstreamHandle.fd, sockets.maxMessage, sockets.markers, (exit) => {
-      path?.resumeJs();
-      onExit(exit);
-    });
+    let relay: RelayHandle;
+    try {
+      relay = native.create(clientHandle.fd, upstreamHandle.fd, sockets.maxMessage, sockets.markers, (exit) => {
+        path?.resumeJs();
+        onExit(exit);
+      });
+    } catch {
+      return null; // e.g. a worker thread's proxy: the native relay serves the main thread only
+    }
     path = new FastPath(relay, native, [clientHandle, upstreamHandle]);
     return path;
   }

@@ -1,33 +1,35 @@
 /*
  * The pass-through fast path (see proxy/fast-path.ts): while a session only exchanges simple
- * Queries the interceptor cannot claim (none of its markers in the text), this relays its two sockets from libuv poll callbacks on
- * Node's own loop, without entering JavaScript. Per read it scans the frame headers, forwards
- * the whole frames with one write(), and tracks what the JS session needs when it takes over
- * again: the Queries still owed an answer and the status of the last ReadyForQuery.
+ * Queries the interceptor cannot claim (none of its markers in the text), this relays its two
+ * sockets on a thread of its own, without entering JavaScript or Node's event loop. Per read
+ * it scans the frame headers, forwards the whole frames with one send(), and tracks what the
+ * JS session needs when it takes over again: the Queries still owed an answer and the status
+ * of the last ReadyForQuery. The thread is one epoll loop for every session, as pgbouncer is:
+ * relaying from Node's own loop instead paid its fixed per-iteration work (the immediate-check
+ * phase) on every wake-up.
  *
  * Anything else hands the session back to JavaScript at a message boundary, with the bytes
  * not yet relayed: a client message other than a plain Query (or one with a marker), a backend
- * message other than the usual result traffic, a frame larger than the read buffer, a write
+ * message other than the usual result traffic, a frame larger than the read buffer, a send
  * the peer could not take in full, end of stream or an error. The JS relay then carries on
  * exactly as if it had read those bytes itself.
  *
- * Sockets are watched through dup()ed descriptors, so libuv's own watchers of the originals
- * (stopped while the fast path runs) are never disturbed; uv_close() removes the duplicates
- * from epoll before they are closed.
+ * Sockets are watched through dup()ed descriptors, so libuv's watchers of the originals
+ * (stopped while the fast path runs) are never disturbed. One mutex guards every relay's
+ * state; hand-overs are rare, so it is all but uncontended.
  */
 #include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #define READ_SIZE 65536
-
-/* One buffer for every read of a thread's relays: their callbacks run one at a time on its loop. */
-static _Thread_local uint8_t scratch[READ_SIZE];
 
 typedef struct {
   uint8_t *data;
@@ -38,31 +40,31 @@ typedef struct {
 typedef struct Relay Relay;
 
 typedef struct {
-  uv_poll_t poll;
   Relay *relay;
   int fd;
   /* Bytes read but not yet relayed: the start of an incomplete frame. */
   Bytes carry;
-  /* Bytes scanned and owed to the other peer, which did not take them (backpressure). */
+  /* Bytes scanned and owed to this side's peer, which did not take them (backpressure). */
   Bytes unsent;
 } Side;
 
+/* idle: JS relays; active: the thread does; exited: the thread stopped, JS not told yet. */
+typedef enum { RELAY_IDLE, RELAY_ACTIVE, RELAY_EXITED, RELAY_DEAD } RelayState;
+
 struct Relay {
-  napi_env env;
   napi_ref on_exit;
   napi_async_context async;
   Side client;
   Side upstream;
-  int active;
-  int destroyed;
-  int open_handles;
+  RelayState state;
+  const char *exit_reason;
+  /* In the exited list, or in the graveyard. */
+  Relay *next;
   uint32_t max_message;
   /* The interceptor's markers (interceptor.ts): a Query naming none of them is relayed here. */
   char **markers;
   size_t *marker_lengths;
   size_t marker_count;
-  /* This thread's read buffer, looked up once (each thread-local access is a call in a .so). */
-  uint8_t *scratch;
   /* Queries relayed and not yet answered by a ReadyForQuery. */
   int64_t pending;
   uint8_t status;
@@ -70,6 +72,19 @@ struct Relay {
   uint32_t queries;
   uint32_t idle_ends;
 };
+
+/* Everything below the line is guarded by `lock`, except what only the relay thread touches. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int epoll_fd = -1;
+/* The env and loop of the thread that made the first relay: the only one allowed (see create). */
+static napi_env main_env = NULL;
+static uv_async_t notifier;
+/* Relays the thread stopped, waiting for their JS callback; relays destroyed but perhaps still
+ * named in an epoll batch the thread is working through (freed at the end of its next batch). */
+static Relay *exited = NULL;
+static Relay *graveyard = NULL;
+/* The relay thread's read buffer. */
+static uint8_t scratch[READ_SIZE];
 
 static int bytes_append(Bytes *b, const uint8_t *data, size_t len) {
   if (b->len + len > b->cap) {
@@ -114,7 +129,7 @@ static int forward(Side *to, const uint8_t *data, size_t len) {
   size_t done = 0;
   while (done < len) {
     /* send()/recv() skip the VFS layer read()/write() go through (measurably cheaper per call). */
-    ssize_t n = send(to->fd, data + done, len - done, MSG_NOSIGNAL);
+    ssize_t n = send(to->fd, data + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       done += (size_t)n;
     } else if (n < 0 && errno == EINTR) {
@@ -183,90 +198,43 @@ static ssize_t scan_upstream(Relay *r, const uint8_t *d, size_t n, size_t *whole
   return -1;
 }
 
-static void stop_polls(Relay *r) {
-  uv_poll_stop(&r->client.poll);
-  uv_poll_stop(&r->upstream.poll);
-  r->active = 0;
-}
-
-static napi_value buffer_from(napi_env env, Bytes *b) {
-  napi_value value;
-  void *unused;
-  napi_create_buffer_copy(env, b->len, b->len > 0 ? b->data : (const void *)"", &unused, &value);
-  b->len = 0;
-  return value;
-}
-
-static void set_number(napi_env env, napi_value obj, const char *name, double n) {
-  napi_value value;
-  napi_create_double(env, n, &value);
-  napi_set_named_property(env, obj, name, value);
-}
-
-/* What JS needs to take over; empties the carried and unsent bytes. */
-static napi_value exit_info(napi_env env, Relay *r, const char *reason) {
-  napi_value info, value;
-  napi_create_object(env, &info);
-  napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, info, "reason", value);
-  napi_set_named_property(env, info, "clientRest", buffer_from(env, &r->client.carry));
-  napi_set_named_property(env, info, "upstreamRest", buffer_from(env, &r->upstream.carry));
-  napi_set_named_property(env, info, "toClient", buffer_from(env, &r->client.unsent));
-  napi_set_named_property(env, info, "toUpstream", buffer_from(env, &r->upstream.unsent));
-  set_number(env, info, "pending", (double)r->pending);
-  set_number(env, info, "status", r->status);
-  set_number(env, info, "queries", r->queries);
-  set_number(env, info, "idleEnds", r->idle_ends);
-  return info;
-}
-
-/* Hands the session back to JS (from a libuv callback, so through napi_make_callback). */
-static void exit_to_js(Relay *r, const char *reason) {
-  stop_polls(r);
-  napi_env env = r->env;
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
-  napi_value info = exit_info(env, r, reason);
-  napi_value callback, recv;
-  napi_get_reference_value(env, r->on_exit, &callback);
-  napi_get_global(env, &recv); /* napi_make_callback wants an object */
-  if (napi_make_callback(env, r->async, recv, callback, 1, &info, NULL) != napi_ok) {
-    napi_value error;
-    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+static void watch(Relay *r, int on) {
+  Side *sides[2] = {&r->client, &r->upstream};
+  for (int i = 0; i < 2; i++) {
+    if (on) {
+      struct epoll_event event = {.events = EPOLLIN, .data = {.ptr = sides[i]}};
+      epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sides[i]->fd, &event);
+    } else {
+      /* Removed, not just muted: a hung-up socket reports EPOLLHUP whatever the mask. */
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, sides[i]->fd, NULL);
+    }
   }
-  napi_close_handle_scope(env, scope);
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  Side *side = (Side *)handle->data;
-  Relay *r = side->relay;
-  if (!r->active) return;
-  if (status < 0) {
-    exit_to_js(r, "poll error");
-    return;
+static void unlink_exited(Relay *r) {
+  for (Relay **at = &exited; *at != NULL; at = &(*at)->next) {
+    if (*at == r) {
+      *at = r->next;
+      r->next = NULL;
+      return;
+    }
   }
-  uint8_t *scratch = r->scratch;
-  ssize_t got = recv(side->fd, scratch, READ_SIZE, 0);
+}
+
+/* Reads once from one side and relays; returns why JS must take over, or NULL. (Relay thread.) */
+static const char *relay_read(Relay *r, Side *side) {
+  ssize_t got = recv(side->fd, scratch, READ_SIZE, MSG_DONTWAIT);
   if (got < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    /* Bytes read earlier go back; the JS socket meets the error on its own read. */
-    exit_to_js(r, "read error");
-    return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return NULL;
+    return "read error"; /* the JS socket meets the error on its own read */
   }
-  if (got == 0) {
-    exit_to_js(r, "end of stream");
-    return;
-  }
+  if (got == 0) return "end of stream";
   int from_client = side == &r->client;
   Side *to = from_client ? &r->upstream : &r->client;
   const uint8_t *d = scratch;
   size_t n = (size_t)got;
   if (side->carry.len > 0) {
-    if (bytes_append(&side->carry, scratch, n) != 0) {
-      exit_to_js(r, "out of memory");
-      return;
-    }
+    if (bytes_append(&side->carry, scratch, n) != 0) return "out of memory";
     d = side->carry.data;
     n = side->carry.len;
   }
@@ -278,27 +246,155 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (d == side->carry.data) {
     memmove(side->carry.data, d + sent, n - sent);
     side->carry.len = n - sent;
-  } else if (n > sent) {
-    bytes_append(&side->carry, d + sent, n - sent);
+  } else if (n > sent && bytes_append(&side->carry, d + sent, n - sent) != 0) {
+    return "out of memory";
   }
-  if (stop >= 0) exit_to_js(r, from_client ? "client message" : "upstream message");
-  else if (blocked) exit_to_js(r, "backpressure");
+  if (stop >= 0) return from_client ? "client message" : "upstream message";
+  return blocked ? "backpressure" : NULL;
 }
 
 static void free_relay(Relay *r) {
   for (size_t i = 0; i < r->marker_count; i++) free(r->markers[i]);
   free(r->markers);
   free(r->marker_lengths);
+  free(r->client.carry.data);
+  free(r->client.unsent.data);
+  free(r->upstream.carry.data);
+  free(r->upstream.unsent.data);
   free(r);
 }
 
-static void on_closed(uv_handle_t *handle) {
-  Side *side = (Side *)handle->data;
-  Relay *r = side->relay;
-  close(side->fd);
-  free(side->carry.data);
-  free(side->unsent.data);
-  if (--r->open_handles == 0) free_relay(r);
+static void *relay_thread(void *unused) {
+  (void)unused;
+  struct epoll_event events[64];
+  for (;;) {
+    int n = epoll_wait(epoll_fd, events, 64, -1);
+    if (n < 0 && errno != EINTR) return NULL;
+    int stopped = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < n; i++) {
+      Side *side = (Side *)events[i].data.ptr;
+      Relay *r = side->relay;
+      if (r->state != RELAY_ACTIVE) continue; /* stopped or destroyed since epoll_wait returned */
+      const char *reason = relay_read(r, side);
+      if (reason == NULL) continue;
+      watch(r, 0);
+      r->state = RELAY_EXITED;
+      r->exit_reason = reason;
+      r->next = exited;
+      exited = r;
+      stopped = 1;
+    }
+    /* Whatever was destroyed before this point can no longer be named by a batch. */
+    while (graveyard != NULL) {
+      Relay *dead = graveyard;
+      graveyard = dead->next;
+      free_relay(dead);
+    }
+    pthread_mutex_unlock(&lock);
+    if (stopped) uv_async_send(&notifier);
+  }
+}
+
+/* ---- hand-over to JS (main thread) ------------------------------------------------------------ */
+
+/* What JS needs to take over, moved out of the relay under the lock. */
+typedef struct {
+  const char *reason;
+  Bytes client_rest, upstream_rest, to_client, to_upstream;
+  int64_t pending;
+  uint8_t status;
+  uint32_t queries, idle_ends;
+} Exit;
+
+static Bytes take(Bytes *b) {
+  Bytes out = *b;
+  b->data = NULL;
+  b->len = b->cap = 0;
+  return out;
+}
+
+/* Under the lock: the relay becomes idle and gives up its state. */
+static Exit take_exit(Relay *r, const char *reason) {
+  if (r->state == RELAY_ACTIVE) watch(r, 0);
+  if (r->state == RELAY_EXITED) {
+    unlink_exited(r);
+    reason = r->exit_reason;
+  }
+  r->state = RELAY_IDLE;
+  Exit e = {reason, take(&r->client.carry), take(&r->upstream.carry), take(&r->client.unsent), take(&r->upstream.unsent), r->pending, r->status, r->queries, r->idle_ends};
+  return e;
+}
+
+static napi_value buffer_from(napi_env env, Bytes *b) {
+  napi_value value;
+  void *unused;
+  napi_create_buffer_copy(env, b->len, b->len > 0 ? b->data : (const void *)"", &unused, &value);
+  free(b->data);
+  return value;
+}
+
+static void set_number(napi_env env, napi_value obj, const char *name, double n) {
+  napi_value value;
+  napi_create_double(env, n, &value);
+  napi_set_named_property(env, obj, name, value);
+}
+
+static napi_value exit_info(napi_env env, Exit *e) {
+  napi_value info, value;
+  napi_create_object(env, &info);
+  napi_create_string_utf8(env, e->reason, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, info, "reason", value);
+  napi_set_named_property(env, info, "clientRest", buffer_from(env, &e->client_rest));
+  napi_set_named_property(env, info, "upstreamRest", buffer_from(env, &e->upstream_rest));
+  napi_set_named_property(env, info, "toClient", buffer_from(env, &e->to_client));
+  napi_set_named_property(env, info, "toUpstream", buffer_from(env, &e->to_upstream));
+  set_number(env, info, "pending", (double)e->pending);
+  set_number(env, info, "status", e->status);
+  set_number(env, info, "queries", e->queries);
+  set_number(env, info, "idleEnds", e->idle_ends);
+  return info;
+}
+
+/* The thread stopped some relays: tell each one's JS, one at a time (a callback may destroy others). */
+static void on_notify(uv_async_t *handle) {
+  (void)handle;
+  napi_env env = main_env;
+  for (;;) {
+    pthread_mutex_lock(&lock);
+    Relay *r = exited;
+    Exit e;
+    if (r != NULL) e = take_exit(r, NULL);
+    pthread_mutex_unlock(&lock);
+    if (r == NULL) return;
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_value info = exit_info(env, &e);
+    napi_value callback, recv;
+    napi_get_reference_value(env, r->on_exit, &callback);
+    napi_get_global(env, &recv); /* napi_make_callback wants an object */
+    if (napi_make_callback(env, r->async, recv, callback, 1, &info, NULL) != napi_ok) {
+      napi_value error;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+    }
+    napi_close_handle_scope(env, scope);
+  }
+}
+
+/* Once per process: the epoll set, its thread and the notifier on the first env's loop. */
+static int start_thread(napi_env env) {
+  if (main_env != NULL) return main_env == env ? 0 : -1;
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return -1;
+  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return -1;
+  if (uv_async_init(loop, &notifier, on_notify) != 0) return -1;
+  uv_unref((uv_handle_t *)&notifier); /* never what keeps the process alive */
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, relay_thread, NULL) != 0) return -1;
+  pthread_detach(thread);
+  main_env = env;
+  return 0;
 }
 
 /* ---- JS API --------------------------------------------------------------------------------- */
@@ -310,26 +406,11 @@ static Relay *relay_arg(napi_env env, napi_value value) {
     return NULL;
   }
   Relay *r = (Relay *)data;
-  if (r->destroyed) {
+  if (r->state == RELAY_DEAD) {
     napi_throw_error(env, NULL, "relay already destroyed");
     return NULL;
   }
   return r;
-}
-
-static int init_side(napi_env env, Relay *r, Side *side, int fd) {
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  side->relay = r;
-  side->fd = dup(fd);
-  if (side->fd < 0) return -1;
-  if (uv_poll_init(loop, &side->poll, side->fd) != 0) {
-    close(side->fd);
-    return -1;
-  }
-  side->poll.data = side;
-  r->open_handles++;
-  return 0;
 }
 
 /* Copies the markers (an array of non-empty strings) into r; 0 on success. */
@@ -364,25 +445,31 @@ static napi_value create(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "create(clientFd, upstreamFd, maxMessage, markers, onExit)");
     return NULL;
   }
+  if (start_thread(env) != 0) {
+    napi_throw_error(env, NULL, "the fast relay runs for the main thread only and could not start");
+    return NULL;
+  }
   Relay *r = calloc(1, sizeof(Relay));
   if (r == NULL) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  r->env = env;
   r->max_message = max_message;
   r->status = 'I';
-  r->scratch = scratch;
+  r->client.relay = r->upstream.relay = r;
+  r->client.fd = r->upstream.fd = -1;
   if (read_markers(env, argv[3], r) != 0) {
     free_relay(r);
     napi_throw_type_error(env, NULL, "create: markers must be an array of non-empty strings");
     return NULL;
   }
-  if (init_side(env, r, &r->client, client_fd) != 0 || init_side(env, r, &r->upstream, upstream_fd) != 0) {
-    /* An open client side is closed first; its close callback frees r. */
-    if (r->open_handles > 0) uv_close((uv_handle_t *)&r->client.poll, on_closed);
-    else free_relay(r);
-    napi_throw_error(env, NULL, "cannot watch the session's sockets");
+  r->client.fd = dup(client_fd);
+  r->upstream.fd = dup(upstream_fd);
+  if (r->client.fd < 0 || r->upstream.fd < 0) {
+    if (r->client.fd >= 0) close(r->client.fd);
+    if (r->upstream.fd >= 0) close(r->upstream.fd);
+    free_relay(r);
+    napi_throw_error(env, NULL, "cannot duplicate the session's sockets");
     return NULL;
   }
   napi_value name;
@@ -394,7 +481,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return external;
 }
 
-/* start(relay, pending, status): relays from the next read on. */
+/* start(relay, pending, status): the thread relays from the next read on. */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -405,40 +492,50 @@ static napi_value start(napi_env env, napi_callback_info info) {
   uint32_t status;
   napi_get_value_int64(env, argv[1], &pending);
   napi_get_value_uint32(env, argv[2], &status);
-  r->pending = pending;
-  r->status = (uint8_t)status;
-  r->queries = 0;
-  r->idle_ends = 0;
-  r->active = 1;
-  uv_poll_start(&r->client.poll, UV_READABLE, on_readable);
-  uv_poll_start(&r->upstream.poll, UV_READABLE, on_readable);
+  pthread_mutex_lock(&lock);
+  if (r->state == RELAY_IDLE) {
+    r->pending = pending;
+    r->status = (uint8_t)status;
+    r->queries = 0;
+    r->idle_ends = 0;
+    r->state = RELAY_ACTIVE;
+    watch(r, 1);
+  }
+  pthread_mutex_unlock(&lock);
   return NULL;
 }
 
-/* stop(relay) → exit info: JS takes over now. */
+/* stop(relay) → exit info: JS takes over now (a notification not yet delivered is dropped). */
 static napi_value stop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Relay *r = argc >= 1 ? relay_arg(env, argv[0]) : NULL;
   if (r == NULL) return NULL;
-  stop_polls(r);
-  return exit_info(env, r, "stopped");
+  pthread_mutex_lock(&lock);
+  Exit e = take_exit(r, "stopped");
+  pthread_mutex_unlock(&lock);
+  return exit_info(env, &e);
 }
 
-/* destroy(relay): stops and releases everything (the duplicated descriptors close once libuv lets go). */
+/* destroy(relay): stops it and releases everything. */
 static napi_value destroy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Relay *r = argc >= 1 ? relay_arg(env, argv[0]) : NULL;
   if (r == NULL) return NULL;
-  stop_polls(r);
-  r->destroyed = 1;
   napi_delete_reference(env, r->on_exit);
   napi_async_destroy(env, r->async);
-  uv_close((uv_handle_t *)&r->client.poll, on_closed);
-  uv_close((uv_handle_t *)&r->upstream.poll, on_closed);
+  pthread_mutex_lock(&lock);
+  if (r->state == RELAY_ACTIVE) watch(r, 0);
+  if (r->state == RELAY_EXITED) unlink_exited(r);
+  r->state = RELAY_DEAD;
+  close(r->client.fd);
+  close(r->upstream.fd);
+  r->next = graveyard;
+  graveyard = r;
+  pthread_mutex_unlock(&lock);
   return NULL;
 }
 

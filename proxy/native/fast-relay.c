@@ -79,6 +79,8 @@ static int epoll_fd = -1;
 /* The env and loop of the thread that made the first relay: the only one allowed (see create). */
 static napi_env main_env = NULL;
 static uv_async_t notifier;
+/* Set when that env is torn down: the loop behind `notifier` may be gone. */
+static int env_gone = 0;
 /* Relays the thread stopped, waiting for their JS callback; relays destroyed but perhaps still
  * named in an epoll batch the thread is working through (freed at the end of its next batch). */
 static Relay *exited = NULL;
@@ -291,8 +293,8 @@ static void *relay_thread(void *unused) {
       graveyard = dead->next;
       free_relay(dead);
     }
+    if (stopped && !env_gone) uv_async_send(&notifier);
     pthread_mutex_unlock(&lock);
-    if (stopped) uv_async_send(&notifier);
   }
 }
 
@@ -381,6 +383,13 @@ static void on_notify(uv_async_t *handle) {
   }
 }
 
+static void on_env_teardown(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&lock);
+  env_gone = 1;
+  pthread_mutex_unlock(&lock);
+}
+
 /* Once per process: the epoll set, its thread and the notifier on the first env's loop. */
 static int start_thread(napi_env env) {
   if (main_env != NULL) return main_env == env ? 0 : -1;
@@ -393,6 +402,7 @@ static int start_thread(napi_env env) {
   pthread_t thread;
   if (pthread_create(&thread, NULL, relay_thread, NULL) != 0) return -1;
   pthread_detach(thread);
+  napi_add_env_cleanup_hook(env, on_env_teardown, NULL);
   main_env = env;
   return 0;
 }

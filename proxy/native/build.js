@@ -26,15 +26,15 @@ function nodeHeaders() {
 
 function build() {
   if (process.env.PGML_PROXY_FAST_RELAY === 'off') return 'disabled by PGML_PROXY_FAST_RELAY=off';
-  if (process.platform !== 'linux' && process.platform !== 'darwin') return `not supported on ${process.platform}`;
+  // The relay thread waits with epoll.
+  if (process.platform !== 'linux') return `not supported on ${process.platform}`;
   const include = nodeHeaders();
   if (include === undefined) return "Node's C headers (node_api.h, uv.h) were not found";
   mkdirSync(path.dirname(output), { recursive: true });
   rmSync(output, { force: true });
   const compiler = process.env.CC || 'cc';
-  // Node-API symbols resolve against the node binary at load time (macOS needs to be told).
-  const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
-  const args = ['-O2', '-fPIC', '-shared', '-Wall', '-DNODE_GYP_MODULE_NAME=fast_relay', '-DNAPI_VERSION=8', `-I${include}`, ...link];
+  // Node-API and libuv symbols resolve against the node binary at load time.
+  const args = ['-O2', '-fPIC', '-shared', '-pthread', '-Wall', '-DNODE_GYP_MODULE_NAME=fast_relay', '-DNAPI_VERSION=8', `-I${include}`];
   try {
     execFileSync(compiler, [...args, '-o', output, path.join(here, 'fast-relay.c')], { stdio: ['ignore', 'inherit', 'pipe'] });
   } catch (error) {

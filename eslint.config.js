@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.pgml-proxy/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', '.pgml-proxy/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -25,6 +25,11 @@ export class FlowControl {
     return this.upstreamFull;
   }
 
+  /** True when neither side is blocked on the other. */
+  get quiet(): boolean {
+    return !this.clientFull && !this.upstreamFull;
+  }
+
   writeClient(bytes: Buffer): void {
     const client = this.sockets.client();
     const upstream = this.sockets.upstream();

@@ -12,6 +12,12 @@ import type { UpstreamQueries } from './upstream-queries.js';
  */
 export interface Interceptor {
   /**
+   * ASCII words (matched in any letter case on the raw bytes) one of which is in the text of
+   * every statement the interceptor could claim; a Query containing none is relayed without
+   * being decoded or offered, by the native relay too (fast-path.ts). null offers every Query.
+   */
+  readonly markers: readonly string[] | null;
+  /**
    * Splits a simple Query into steps, or returns null to relay it untouched. Called for every
    * Query, so it must answer statements without pgml calls in well under a microsecond.
    */
@@ -83,4 +89,27 @@ export interface CallContext {
   readonly upstream: UpstreamQueries;
   /** Sends a NoticeResponse to the client while the call runs. */
   notice(fields: NoticeFields): void;
+}
+
+/** Whether `interceptor` might claim the statement text in `buf[start, end)` (see `markers`). */
+export function mayClaim(interceptor: Interceptor, buf: Buffer, start: number, end: number): boolean {
+  const markers = interceptor.markers;
+  if (markers === null) return true;
+  for (const marker of markers) if (containsAsciiCaseless(buf, start, end, marker)) return true;
+  return false;
+}
+
+function containsAsciiCaseless(buf: Buffer, start: number, end: number, word: string): boolean {
+  const last = end - word.length;
+  outer: for (let i = start; i <= last; i++) {
+    for (let j = 0; j < word.length; j++) {
+      if (foldAscii(buf[i + j] ?? 0) !== foldAscii(word.charCodeAt(j))) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+function foldAscii(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
 }

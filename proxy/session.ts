@@ -5,7 +5,8 @@ import { Coalescer } from './coalescer.js';
 import { FlowControl } from './flow-control.js';
 import { ProxyError } from './errors.js';
 import { ExtendedIntercepts } from './extended-intercept.js';
-import type { Interceptor } from './interceptor.js';
+import { FastPath, type FastRelayExit } from './fast-path.js';
+import { mayClaim, type Interceptor } from './interceptor.js';
 import { Jobs, type JobRun } from './jobs.js';
 import type { Logger } from './log.js';
 import { awaitingPassword, checkChannelBinding, planStartup, withoutChannelBinding } from './login.js';
@@ -107,6 +108,14 @@ export class Session implements Cancellable {
   /** Something of the client's ran on the upstream since its last ReadyForQuery (see ownsTransaction). */
   private clientWorkSinceSync = false;
   private shutdownRequested = false;
+  /** The native relay for plain simple-Query traffic (fast-path.ts), once the login is done. */
+  private fast: FastPath | null = null;
+  private fastOpened = false;
+  /** False while the client's last relayed message was other than a plain Query (extended protocol). */
+  private fastEligible = true;
+  private applyingFastExit = false;
+  /** Queries the native relay relayed, for the session.closed log. */
+  private nativeQueries = 0;
   private readonly log: Logger;
   private readonly startedAt = Date.now();
 
@@ -136,6 +145,7 @@ export class Session implements Cancellable {
 
   /** CancelRequest for this session: stop the running interceptor job or upstream query. */
   cancel(): void {
+    this.leaveFast(); // the tracker below must be current
     const key = this.upstreamKey;
     if (this.jobs.running) {
       this.log.info('cancel.intercepted');
@@ -156,6 +166,7 @@ export class Session implements Cancellable {
   /** Graceful shutdown: close now if idle, else once the current transaction ends. */
   requestShutdown(): void {
     this.shutdownRequested = true;
+    this.leaveFast();
     if (this.state !== 'relaying' && this.state !== 'intercepting') this.close('shutdown', ProxyError.shuttingDown());
     else if (this.idle) this.close('shutdown', ProxyError.shuttingDown());
   }
@@ -165,6 +176,7 @@ export class Session implements Cancellable {
     if (this.state === 'closed') return;
     const wasRelaying = this.state === 'relaying' || this.state === 'intercepting';
     this.state = 'closed';
+    this.nativeQueries += this.fast?.destroy()?.queries ?? 0;
     this.jobs.abort();
     if (this.proxyKey) this.options.cancels.release(this.proxyKey.processId);
     // Only whole messages are ever relayed, so both streams sit at a message boundary here.
@@ -187,7 +199,12 @@ export class Session implements Cancellable {
       if (wasRelaying && this.jobs.running) void this.jobs.settled(JOB_CLEANUP_MS).then(end);
       else end();
     }
-    const fields = { reason, ms: Date.now() - this.startedAt, ...(error ? { code: error.fields.code, message: error.message } : {}) };
+    const fields = {
+      reason,
+      ms: Date.now() - this.startedAt,
+      ...(this.nativeQueries > 0 ? { native_queries: this.nativeQueries } : {}),
+      ...(error ? { code: error.fields.code, message: error.message } : {}),
+    };
     this.log.info('session.closed', fields);
     this.options.onClose(this);
   }
@@ -217,6 +234,7 @@ export class Session implements Cancellable {
       if (this.heldDuringLogin !== null && this.state === 'relaying') this.releaseHeld();
       if (this.jobs.active) this.jobs.startIfReady();
       else if (this.shutdownRequested && this.idle) this.close('shutdown', ProxyError.shuttingDown());
+      else this.maybeEnterFast();
     } catch (error) {
       this.fail(error);
     }
@@ -287,13 +305,16 @@ export class Session implements Cancellable {
 
   private relayClientFrame(type: number, buf: Buffer, start: number, end: number): boolean {
     switch (type) {
-      case Frontend.Query:
-        if (this.options.interceptor !== null) {
-          const plan = this.options.interceptor.planQuery(decodeQuery(buf, start, end));
+      case Frontend.Query: {
+        const interceptor = this.options.interceptor;
+        if (interceptor !== null) {
+          const plan = mayClaim(interceptor, buf, start + 5, end) ? interceptor.planQuery(decodeQuery(buf, start, end)) : null;
           if (plan !== null) return this.startJob((context) => runQueryPlan(plan, context), false);
           this.extended?.forgetUnnamed();
         }
+        this.fastEligible = true;
         break;
+      }
       case Frontend.Terminate:
         // close() ends the upstream with a Terminate of its own.
         this.close('client terminated');
@@ -315,6 +336,7 @@ export class Session implements Cancellable {
         }
       }
     }
+    if (type !== Frontend.Query) this.fastEligible = false;
     this.tracker.sent(type);
     if (type !== Frontend.Sync && type !== Frontend.Flush) this.clientWorkSinceSync = true;
     this.toUpstream.add(buf, start, end);
@@ -483,6 +505,75 @@ export class Session implements Cancellable {
     if (waiting.length > 0) this.onClientData(waiting);
     // Unless those messages started another job (resumeClient checks the state).
     this.resumeClient();
+    this.maybeEnterFast();
+  }
+
+  // ---- native fast path --------------------------------------------------------------------
+
+  /**
+   * Hands both sockets to the native relay at a quiet moment: logged in, nothing owed, nothing
+   * buffered or blocked in either direction, and a client that speaks simple Queries.
+   */
+  private maybeEnterFast(): void {
+    if (!this.fastEligible || this.applyingFastExit || this.state !== 'relaying' || this.fast?.running === true) return;
+    if (!this.tracker.idle || this.jobs.active || this.upstreamQueries.busy || this.heldDuringLogin !== null || this.shutdownRequested) return;
+    const upstream = this.upstream;
+    const client = this.client;
+    if (upstream === null || upstream.encrypted || !this.flow.quiet || this.clientFramer.buffered > 0 || this.upstreamFramer.buffered > 0) return;
+    if (client.readableLength > 0 || client.isPaused() || client.writableLength > 0 || upstream.socket.writableLength > 0) return;
+    if (!this.fastOpened) {
+      this.fastOpened = true;
+      const markers = this.options.interceptor === null ? [] : this.options.interceptor.markers;
+      this.fast = FastPath.open({ client, upstream: upstream.socket, maxMessage: this.options.maxMessageSize, markers }, (exit) => this.onFastExit(exit));
+    }
+    this.fast?.enter(0, this.transactionStatus.charCodeAt(0));
+  }
+
+  /** Takes the session back from the native relay, if it has it, without re-entering. */
+  private leaveFast(): void {
+    const exit = this.fast?.leave() ?? null;
+    if (exit === null) return;
+    this.applyingFastExit = true;
+    try {
+      this.applyFastExit(exit);
+    } finally {
+      this.applyingFastExit = false;
+    }
+  }
+
+  private onFastExit(exit: FastRelayExit): void {
+    this.log.debug('fast_path.exit', { reason: exit.reason, queries: exit.queries });
+    this.applyingFastExit = true;
+    try {
+      this.applyFastExit(exit);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.applyingFastExit = false;
+    }
+    this.maybeEnterFast();
+  }
+
+  /** Brings the JS relay up to date with what the native relay did, then gives it the bytes left over. */
+  private applyFastExit(exit: FastRelayExit): void {
+    if (exit.reason === 'end of stream' || exit.reason.endsWith('error')) {
+      // The JS relay meets the end or error itself on its next read; no point coming back.
+      this.fast?.destroy();
+      this.fast = null;
+    }
+    const status = String.fromCharCode(exit.status);
+    if (status !== 'I' && status !== 'T' && status !== 'E') throw new ProtocolViolation(`invalid transaction status ${exit.status}`);
+    this.transactionStatus = status;
+    this.nativeQueries += exit.queries;
+    for (let i = 0; i < exit.pending; i++) this.tracker.sent(Frontend.Query);
+    // It was entered right after a ReadyForQuery; only its own unanswered Queries count.
+    this.clientWorkSinceSync = exit.pending > 0;
+    if (exit.queries > 0) this.extended?.forgetUnnamed();
+    if (exit.idleEnds > 0) this.extended?.transactionEnded();
+    if (exit.toUpstream.length > 0) this.flow.writeUpstream(exit.toUpstream);
+    if (exit.toClient.length > 0) this.flow.writeClient(exit.toClient);
+    if (exit.upstreamRest.length > 0) this.onUpstreamData(exit.upstreamRest);
+    if (exit.clientRest.length > 0) this.onClientData(exit.clientRest);
   }
 }
 

@@ -16,6 +16,8 @@ const EXECUTING = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt
 
 /** Finds the pgml.* calls this proxy serves and plans how each statement is answered. */
 export class PgmlInterceptor implements Interceptor {
+  /** mightCallPgml() needs `pgml` (any case; /i never folds non-ASCII to ASCII) or a U&"..." identifier. */
+  readonly markers = ['pgml', '&"'];
   private readonly functions: ReadonlyMap<string, PgmlFunction>;
   private readonly served = (call: PgmlCall): boolean => this.functions.has(call.fn);
 

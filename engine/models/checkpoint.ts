@@ -11,32 +11,47 @@
  * gradients flow through this op, and its dropout must replay the same masks (a fixed seed).
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** A block: the input, tensors it reads but is not differentiated by (masks), and its weights. */
-export type Block = (x: tf.Tensor, constants: readonly tf.Tensor[], weights: readonly tf.Tensor[]) => tf.Tensor;
+import { Params } from './params.js';
 
 /**
- * `block(x, constants, weights)` with its activations recomputed in the backward pass. Gradients
- * flow to `x` and every weight; the constants get zeros.
+ * A block: its inputs (the hidden states; a decoder layer also reads the encoder's output), tensors
+ * it reads but is not differentiated by (masks), and its weights.
  */
-export function checkpointed(block: Block, x: tf.Tensor, constants: readonly tf.Tensor[], weights: readonly tf.Tensor[]): tf.Tensor {
+export type Block = (inputs: readonly tf.Tensor[], constants: readonly tf.Tensor[], weights: readonly tf.Tensor[]) => tf.Tensor;
+
+/**
+ * `block(inputs, constants, weights)` with its activations recomputed in the backward pass.
+ * Gradients flow to every input and weight; the constants get zeros.
+ */
+export function checkpointed(block: Block, inputs: readonly tf.Tensor[], constants: readonly tf.Tensor[], weights: readonly tf.Tensor[]): tf.Tensor {
+  const kept = inputs.length + constants.length;
   const op = tf.customGrad((...args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const inputs = args.slice(0, -1) as tf.Tensor[];
+    const tensors = args.slice(0, -1) as tf.Tensor[];
     // Kept past the caller's tidy until the backward pass has used them (see layers.ts embedding).
-    save(inputs.slice(0, 1 + constants.length));
+    save(tensors.slice(0, kept));
     return {
-      value: block(inputs[0] as tf.Tensor, inputs.slice(1, 1 + constants.length), inputs.slice(1 + constants.length)),
+      value: block(tensors.slice(0, inputs.length), tensors.slice(inputs.length, kept), tensors.slice(kept)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [input, ...kept] = saved;
-        if (input === undefined) throw new Error('checkpointed: the block input was not saved');
-        const replay = (...differentiable: tf.Tensor[]): tf.Tensor => block(differentiable[0] as tf.Tensor, kept, differentiable.slice(1));
-        const grads = withOwnTape(() => tf.grads(replay)([input, ...weights], dy));
-        return [grads[0] as tf.Tensor, ...kept.map((c) => tf.zerosLike(c)), ...grads.slice(1)];
+        if (saved.length !== kept) throw new Error('checkpointed: the block inputs were not saved');
+        const savedInputs = saved.slice(0, inputs.length);
+        const savedConstants = saved.slice(inputs.length);
+        const replay = (...differentiable: tf.Tensor[]): tf.Tensor =>
+          block(differentiable.slice(0, inputs.length), savedConstants, differentiable.slice(inputs.length));
+        const grads = withOwnTape(() => tf.grads(replay)([...savedInputs, ...weights], dy));
+        return [...grads.slice(0, inputs.length), ...savedConstants.map((c) => tf.zerosLike(c)), ...grads.slice(inputs.length)];
       },
     };
   });
-  return op(x, ...constants, ...weights);
+  return op(...inputs, ...constants, ...weights);
+}
+
+/** The weights `names` of `params` as a list, and a Params over such a list for the block to read. */
+export function blockWeights(params: Params, names: readonly string[]): { weights: tf.Tensor[]; view: (weights: readonly tf.Tensor[]) => Params } {
+  return {
+    weights: names.map((name) => params.get(name)),
+    view: (weights) => new Params(new Map(names.map((name, i) => [name, weights[i] as tf.Tensor]))),
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ import { loadTokenizer } from '../tokenizers/index.js';
 import { chunks } from '../train/batches.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { microBatchFor, seq2seqTrainBytesPerExample, trainingLooksTooBig, type Seq2SeqShape } from '../train/memory.js';
+import { microBatchFor, seq2seqCheckpointedBytesPerExample, seq2seqTrainBytesPerExample, trainingLooksTooBig, type Seq2SeqShape } from '../train/memory.js';
 import { seq2seqTrainable } from '../train/seq2seq.js';
 import { pairBatch, tokenizePairs, type PairExample } from './examples.js';
 import { generateFromIds, maxSourceTokens, type Text2Text } from './generate-texts.js';
@@ -43,10 +43,10 @@ export function seq2seqShape(model: Seq2SeqModel, parameters: number): Seq2SeqSh
 }
 
 /** Bytes one pair needs in a training step, sized by the batch's longest source and target (padded). */
-function pairBytes(shape: Seq2SeqShape, batch: readonly PairExample[]): number {
+function pairBytes(shape: Seq2SeqShape, batch: readonly PairExample[], checkpoint: boolean): number {
   const source = batch.reduce((max, e) => Math.max(max, e.source.length), 0);
   const target = batch.reduce((max, e) => Math.max(max, e.labels.length), 0);
-  return seq2seqTrainBytesPerExample(shape, source, target);
+  return (checkpoint ? seq2seqCheckpointedBytesPerExample : seq2seqTrainBytesPerExample)(shape, source, target);
 }
 
 export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTuneHooks = {}): Promise<FineTuneResult> {
@@ -66,17 +66,18 @@ export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTu
     hooks.notice?.(`tokenized ${train.length + test.length} pairs (sources ≤ ${maxSource}, targets ≤ ${maxTarget} tokens) in ${((performance.now() - began) / 1000).toFixed(1)} s`);
     const parameters = [...trainable.variables.values()].reduce((n, v) => n + v.size, 0);
     const shape = seq2seqShape(model, parameters);
-    if (training.gradientCheckpointing === true) hooks.notice?.('gradient_checkpointing is not available for translation and summarization yet; training keeps every layer\'s activations');
-    if (trainingLooksTooBig(shape, pairBytes(shape, train), request.memoryBudget)) {
+    const checkpoint = training.gradientCheckpointing ?? trainingLooksTooBig(shape, pairBytes(shape, train, false), request.memoryBudget);
+    if (checkpoint) hooks.notice?.('gradient checkpointing: each layer\'s activations are recomputed in the backward pass (about a third more compute) instead of kept');
+    if (trainingLooksTooBig(shape, pairBytes(shape, train, checkpoint), request.memoryBudget)) {
       hooks.notice?.(`this model may not fit the backend's memory even one pair at a time at ${maxSource} + ${maxTarget} tokens; lower max_input_length or max_summary_length if training fails`);
     }
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly PairExample[], seed: number) => tf.tidy(() => {
         const batch = pairBatch(examples, model.config.padTokenId);
-        return seq2seqLoss(trainable.params, model.config, batch.inputIds, batch.attentionMask, batch.labels, new Dropout(true, seed));
+        return seq2seqLoss(trainable.params, model.config, batch.inputIds, batch.attentionMask, batch.labels, new Dropout(true, seed), checkpoint);
       }),
-      microBatch: (batch) => microBatchFor(shape, pairBytes(shape, batch), batch.length, request.memoryBudget),
+      microBatch: (batch) => microBatchFor(shape, pairBytes(shape, batch, checkpoint), batch.length, request.memoryBudget),
     }, training, {
       ...noticingMicroBatches(hooks, training.perDeviceTrainBatchSize),
       evaluate: (at) => hooks.onEvaluation?.({ eval_loss: evalLoss(model, test, training.perDeviceEvalBatchSize), step: at.step, epoch: at.epoch }),

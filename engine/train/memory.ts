@@ -95,6 +95,14 @@ export function planNotices(plan: EncoderTrainPlan, maxLength: number, what: str
   return notices;
 }
 
+/** The same with every encoder and decoder layer checkpointed: their inputs stay, one replayed layer at a time. */
+export function seq2seqCheckpointedBytesPerExample(shape: Seq2SeqShape, source: number, target: number): number {
+  const inputs = (source * shape.encoderLayers + target * shape.decoderLayers) * shape.hidden * 4 * FRAGMENTATION;
+  const layer = Math.max(stackBytes(shape, 1, source, source), stackBytes(shape, 1, target, target) + stackBytes(shape, 1, target, source));
+  const logits = LOGIT_COPIES * target * shape.vocab * 4 * FRAGMENTATION;
+  return inputs + 2 * layer + logits;
+}
+
 /** `layers` layers of `tokens` tokens, each attending over `keys` positions. */
 function stackBytes(shape: ModelShape, layers: number, tokens: number, keys: number): number {
   const perToken = TRAIN_HIDDEN * shape.hidden + TRAIN_FFN * shape.intermediate + TRAIN_ATTENTION * shape.heads * keys;

@@ -32,7 +32,7 @@ describe('learning on generated data', () => {
     await startRuntime();
   });
 
-  it('a tiny BART learns to copy word sequences: BLEU from near 0 to well above 40', async () => {
+  it('a tiny BART learns to copy word sequences: BLEU from near 0 to well above 40 (with gradient checkpointing)', async () => {
     const rng = new Rng(3);
     const pairs = Array.from({ length: 400 }, () => phrase(rng, 3, 3));
     const train = pairs.slice(0, 320);
@@ -42,10 +42,14 @@ describe('learning on generated data', () => {
     const start = textMetrics(generateTexts({ model, tokenizer }, test, {}, 16), test).bleu ?? 100;
     model.params.dispose();
     const tensors = tf.memory().numTensors;
-    const { training } = parseHyperparams({ learning_rate: 5e-3, num_train_epochs: 15, per_device_train_batch_size: 16, per_device_eval_batch_size: 16, warmup_ratio: 0.1 });
+    const { training } = parseHyperparams({
+      learning_rate: 5e-3, num_train_epochs: 15, per_device_train_batch_size: 16, per_device_eval_batch_size: 16, warmup_ratio: 0.1, gradient_checkpointing: true,
+    });
+    const notices: string[] = [];
     const result = await fineTuneSeq2Seq({
       modelFolder: BART, train: { sources: train, targets: train }, test: { sources: test, targets: test }, training, maxSourceLength: null, maxTargetLength: null, memoryBudget: WASM_HEAP_BUDGET,
-    });
+    }, { notice: (message) => notices.push(message) });
+    assert.ok(notices.some((n) => n.startsWith('gradient checkpointing:')), notices.join('\n'));
     assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensor behind');
     const bleu = result.metrics.bleu ?? 0;
     assert.ok(start < 5, `the untrained model does not copy (BLEU ${start})`);

@@ -14,7 +14,7 @@ import { clipGradients, globalNorm, GradientSum } from '../../engine/train/gradi
 import { TRAINING_DEFAULTS, type TrainingArgs } from '../../engine/train/hyperparams.js';
 import { interval, plannedSteps, trainLoop, type LogEntry, type LoopHooks, type LoopResult, type StepReport } from '../../engine/train/loop.js';
 import {
-  encoderTrainPlan, evalMicroBatch, longest, planNotices, microBatchFor, seq2seqTrainBytesPerExample, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch, WASM_HEAP_BUDGET,
+  encoderTrainPlan, evalMicroBatch, longest, planNotices, seq2seqCheckpointedBytesPerExample, microBatchFor, seq2seqTrainBytesPerExample, trainBytesPerExample, trainingLooksTooBig, trainMicroBatch, WASM_HEAP_BUDGET,
   type ModelShape, type Seq2SeqShape,
 } from '../../engine/train/memory.js';
 import { Rng } from '../../engine/train/rng.js';
@@ -268,6 +268,9 @@ describe('seq2seqTrainBytesPerExample', () => {
     const micro = microBatchFor(bart, perExample, 8, WASM_HEAP_BUDGET);
     assert.ok(micro >= 1 && micro < 8, `micro-batch ${micro}`);
     assert.ok(trainingLooksTooBig(bart, seq2seqTrainBytesPerExample(bart, 1024, 128), WASM_HEAP_BUDGET), 'a 1024-token source does not look safe');
+    const [plain, kept] = [seq2seqTrainBytesPerExample(bart, 512, 128), seq2seqCheckpointedBytesPerExample(bart, 512, 128)];
+    assert.ok(kept < plain / 3, `checkpointed ${kept} bytes per pair vs ${plain}`);
+    assert.ok(seq2seqCheckpointedBytesPerExample(bart, 512, 256) > kept, 'the logits still grow with the target');
   });
 });
 

@@ -66,17 +66,17 @@ export function encode(params: Params, config: EncoderConfig, inputs: EncoderInp
   for (let layer = 0; layer < config.numLayers; layer += 1) {
     const names = blockWeightNames(spec, layer);
     const replay = dropout.fork();
-    const run: Block = (input, [blockMask], weights) => {
+    const run: Block = ([input], [blockMask], weights) => {
       const byName = new Map(names.map((name, i) => [name, weights[i] as tf.Tensor]));
       const get = (name: string): tf.Tensor => {
         const weight = byName.get(name);
         if (weight === undefined) throw new Error(`encoder block ${layer}: no weight ${name}`);
         return weight;
       };
-      return encoderBlock(input, blockMask ?? mask, get, config, spec.block(layer), spec.dropoutAfterAttention, replay());
+      return encoderBlock(input as tf.Tensor, blockMask ?? mask, get, config, spec.block(layer), spec.dropoutAfterAttention, replay());
     };
     const weights = names.map((name) => params.get(name));
-    x = checkpoint ? checkpointed(run, x, [mask], weights) : run(x, [mask], weights);
+    x = checkpoint ? checkpointed(run, [x], [mask], weights) : run([x], [mask], weights);
   }
   return x;
 }

@@ -1,9 +1,9 @@
 /** Teacher-forced loss as transformers computes it for `labels` (MarianMTModel / BartForConditionalGeneration). */
 import * as tf from '@tensorflow/tfjs';
-import type { Dropout } from '../layers.js';
+import { Dropout } from '../layers.js';
 import type { Params } from '../params.js';
 import type { Seq2SeqConfig } from './config.js';
-import { decode, disposeCache, encode } from './model.js';
+import { decodeForTraining, encode } from './model.js';
 
 /** Label positions with this value are left out of the loss (torch CrossEntropyLoss's ignore_index). */
 export const IGNORE_INDEX = -100;
@@ -28,13 +28,13 @@ export function labelCrossEntropy(logits: tf.Tensor, labels: readonly (readonly 
 
 /** The loss for source ids/mask and labels (pad already replaced by -100). */
 export function seq2seqLoss(
-  params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, labels: readonly (readonly number[])[], drop?: Dropout,
+  params: Params, config: Seq2SeqConfig, inputIds: tf.Tensor2D, attentionMask: tf.Tensor2D, labels: readonly (readonly number[])[], drop = new Dropout(false),
+  checkpoint = false,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const encoded = encode(params, config, inputIds, attentionMask, drop);
+    const encoded = encode(params, config, inputIds, attentionMask, drop, checkpoint);
     const decoderIds = tf.tensor2d(shiftTokensRight(labels, config.padTokenId, config.decoderStartTokenId), undefined, 'int32');
-    const { logits, cache } = decode(params, config, encoded, attentionMask, decoderIds, undefined, drop);
-    disposeCache(cache);
+    const logits = decodeForTraining(params, config, encoded, attentionMask, decoderIds, drop, checkpoint);
     return labelCrossEntropy(logits, labels);
   });
 }

@@ -22,11 +22,11 @@ import { completeModel, insertModel, lastModelName, setModelStatus } from '../st
 import { createProject, parseTask, projectFor, taskName } from '../store/projects.js';
 import { insertSnapshot, lastSnapshot, materializeSnapshot } from '../store/snapshots.js';
 import { datasetSelect, readRowChunks } from './dataset.js';
+import { tuneErrorOf } from './engine-errors.js';
 import { planFor, type TaskColumns, type TaskPlan } from './tasks.js';
 import { formatMetrics, TuneProgress } from './progress.js';
 import { resolveRelation, type Relation } from './relation.js';
 import type { Sampling } from '../../engine/train/split.js';
-import { WorkerError } from '../../engine/worker/client.js';
 import type { TrainingJob } from '../serving/engine-host.js';
 
 export interface TuneArgs {
@@ -232,28 +232,13 @@ async function markFailed(context: HandlerContext, projectId: bigint, modelId: b
   // The upstream session is gone or failing: the row stays in_progress, which is all the database can know.
 }
 
-/** The engine's verdicts on the data (one label, a test_size too large, a question longer than max_length) are the caller's errors. */
+/** Runs engine work, turning the failures a caller can act on into their SQL errors (engine-errors.ts). */
 async function fromEngine<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof WorkerError && ['DatasetError', 'SplitError', 'QaError', 'HyperparamError'].includes(error.errorName)) {
-      throw new ProxyError({ severity: 'ERROR', code: '22023', message: error.message }, { cause: error });
-    }
-    if (error instanceof WorkerError && outOfMemory(error)) {
-      throw new ProxyError({
-        severity: 'ERROR', code: '53200',
-        message: `the engine ran out of memory while training: the wasm backend's heap stops at 4 GiB (${error.message})`,
-        hint: 'Lower max_length (max_input_length and max_summary_length for translation and summarization), or fine-tune a smaller model; the batch size does not matter, batches are already split to fit.',
-      }, { cause: error });
-    }
-    throw error;
+    throw tuneErrorOf(error) ?? error;
   }
-}
-
-/** A wasm allocation that failed: the instance aborts, or an access lands past the 4 GiB heap. */
-function outOfMemory(error: WorkerError): boolean {
-  return error.errorName === 'RuntimeError' || /out of memory|memory access out of bounds|Aborted\(/i.test(error.message);
 }
 
 function objectOf(json: JsonValue): Readonly<Record<string, unknown>> {

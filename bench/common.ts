@@ -1,6 +1,47 @@
-/** Pieces every benchmark needs: medians, flag parsing, child processes, /proc figures. */
+/** Pieces every benchmark needs: medians, flag parsing, child processes, /proc figures, teardown. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** Undo steps, run last-in first-out by cleanup(), once, whether the bench failed or not. */
+export const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | null = null;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
+      await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+    }
+  })();
+  return cleaning;
+}
+
+/**
+ * Runs a bench's main, then every cleanup step, and exits 0, or 1 with the failure printed;
+ * Ctrl-C or a kill still tears everything down (exit 130).
+ */
+export function runBench(main: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
+  main().then(
+    () => cleanup().then(() => process.exit(0)),
+    (error: unknown) => {
+      console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+      return cleanup().then(() => process.exit(1));
+    },
+  );
+}
+
+/** A temp folder removed at cleanup, reachable by the postgres user that runs the server in it. */
+export async function benchFolder(prefix: string): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), prefix));
+  await chmod(folder, 0o711);
+  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  return folder;
+}
 
 export function median(list: readonly number[]): number {
   const sorted = [...list].sort((a, b) => a - b);

@@ -10,15 +10,14 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
 import { ROW_GROUP, writeImdbLike, type Written } from './imdb-like.js';
-import { cpuTicks, median, run, stopChild, wholeNumber } from './common.js';
+import { benchFolder, cleanups, cpuTicks, median, run, runBench, stopChild, wholeNumber } from './common.js';
 
 /** The table the Parquet file loads into: load_dataset names it after the file. */
 const DATASET = 'imdb_like';
@@ -60,23 +59,8 @@ const CLIENT_ENV = {
   PGCLIENTENCODING: 'UTF8',
 };
 
-/** Undo steps, run last-in first-out by cleanup(), once, whether main() failed or not. */
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
-      await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
-    }
-  })();
-  return cleaning;
-}
-
 async function main(): Promise<void> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'pgml-load-dataset-'));
-  // The server runs as the postgres user, which must be able to reach its data folder.
-  await chmod(folder, 0o711);
-  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  const folder = await benchFolder('pgml-load-dataset-');
   const parquetPath = path.join(folder, `${DATASET}.parquet`);
   const csvPath = path.join(folder, `${DATASET}.csv`);
   const generating = performance.now();
@@ -252,14 +236,4 @@ function mb(bytes: number): string {
 
 
 
-// Ctrl-C or a kill still tears everything down.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-main().then(
-  () => cleanup().then(() => process.exit(0)),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    return cleanup().then(() => process.exit(1));
-  },
-);
+runBench(main);

@@ -9,15 +9,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unprivilegedUser } from '../src/embedded/binaries.js';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
-import { cpuTicks, median, run, stopChild, wholeNumber } from './common.js';
+import { benchFolder, cleanups, cpuTicks, median, run, runBench, stopChild, wholeNumber } from './common.js';
 
 const MODES = ['simple', 'extended', 'prepared'] as const;
 type Mode = (typeof MODES)[number];
@@ -57,23 +56,8 @@ const profileDir = flags['profile-dir'] === undefined ? undefined : path.resolve
 // Same client settings for every target: no TLS or GSS probing, so only the relaying differs.
 const CLIENT_ENV = { ...process.env, PGSSLMODE: 'disable', PGGSSENCMODE: 'disable', PGUSER: 'postgres', PGHOST: '127.0.0.1' };
 
-/** Undo steps, run last-in first-out by cleanup(), once, whether main() failed or not. */
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
-      await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
-    }
-  })();
-  return cleaning;
-}
-
 async function main(): Promise<void> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'pgml-passthrough-'));
-  // The server runs as the postgres user, which must be able to reach its data folder.
-  await chmod(folder, 0o711);
-  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  const folder = await benchFolder('pgml-passthrough-');
   const cluster = new PostgresCluster({
     dataDir: path.join(folder, 'data'),
     superuser: 'postgres',
@@ -216,14 +200,4 @@ function accepts(port: number): Promise<boolean> {
 
 
 
-// Ctrl-C or a kill still tears everything down; pgbench stops by itself at -T.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-main().then(
-  () => cleanup().then(() => process.exit(0)),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    return cleanup().then(() => process.exit(1));
-  },
-);
+runBench(main);

@@ -19,8 +19,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +26,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Rng } from '../engine/train/rng.js';
 import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
-import { cpuTicks, median, stopChild, wholeNumber } from './common.js';
+import { benchFolder, cleanups, cpuTicks, median, runBench, stopChild, wholeNumber } from './common.js';
 import { writeBartFolder, writeDistilBertFolder, type Seq2SeqPlan } from './tune-models.js';
 
 const { values: flags } = parseArgs({
@@ -83,23 +81,8 @@ interface TorchResult {
   readonly rss_peak: number;
 }
 
-/** Undo steps, run last-in first-out by cleanup(), once, whether main() failed or not. */
-const cleanups: (() => Promise<unknown>)[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
-      await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
-    }
-  })();
-  return cleaning;
-}
-
 async function main(): Promise<void> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'pgml-bench-tune-'));
-  // The server runs as the postgres user, which must be able to reach its data folder.
-  await chmod(folder, 0o711);
-  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  const folder = await benchFolder('pgml-bench-tune-');
   const modelDir = path.join(folder, seq2seq ? 'bart-base' : 'distilbert-base-uncased');
   const began = performance.now();
   let words: readonly string[];
@@ -374,14 +357,4 @@ function gib(bytes: number): string {
   return Number.isNaN(bytes) ? '-' : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-// Ctrl-C or a kill still tears everything down.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-main().then(
-  () => cleanup().then(() => process.exit(0)),
-  (error: unknown) => {
-    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-    return cleanup().then(() => process.exit(1));
-  },
-);
+runBench(main);

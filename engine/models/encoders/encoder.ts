@@ -3,7 +3,7 @@
  * `x = LN(x + attention(x)); x = LN(x + ffn(x))`. Returns the last hidden state.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkpointed, type Block } from '../checkpoint.js';
+import { blockWeights, checkpointed, type Block } from '../checkpoint.js';
 import type { Params } from '../params.js';
 import { Dropout, activate, additiveMask, embedding, layerNorm, linear, selfAttention } from '../layers.js';
 import type { EncoderConfig } from './config.js';
@@ -64,18 +64,10 @@ export function encode(params: Params, config: EncoderConfig, inputs: EncoderInp
   const mask = additiveMask(inputs.attentionMask);
   let x = embeddings(params, config, spec, inputs, dropout);
   for (let layer = 0; layer < config.numLayers; layer += 1) {
-    const names = blockWeightNames(spec, layer);
     const replay = dropout.fork();
-    const run: Block = ([input], [blockMask], weights) => {
-      const byName = new Map(names.map((name, i) => [name, weights[i] as tf.Tensor]));
-      const get = (name: string): tf.Tensor => {
-        const weight = byName.get(name);
-        if (weight === undefined) throw new Error(`encoder block ${layer}: no weight ${name}`);
-        return weight;
-      };
-      return encoderBlock(input as tf.Tensor, blockMask ?? mask, get, config, spec.block(layer), spec.dropoutAfterAttention, replay());
-    };
-    const weights = names.map((name) => params.get(name));
+    const { weights, view } = blockWeights(params, blockWeightNames(spec, layer));
+    const run: Block = ([input], [blockMask], w) =>
+      encoderBlock(input as tf.Tensor, blockMask ?? mask, view(w), config, spec.block(layer), spec.dropoutAfterAttention, replay());
     x = checkpoint ? checkpointed(run, [x], [mask], weights) : run([x], [mask], weights);
   }
   return x;
@@ -88,23 +80,22 @@ function blockWeightNames(spec: FamilySpec, layer: number): string[] {
   return stems.flatMap((stem) => [`${stem}.weight`, `${stem}.bias`]);
 }
 
-/** `x = LN(x + attention(x)); x = LN(x + ffn(x))`, reading weights through `get`. */
+/** `x = LN(x + attention(x)); x = LN(x + ffn(x))`, reading the block's weights from `block`. */
 function encoderBlock(
-  x: tf.Tensor, mask: tf.Tensor, get: (name: string) => tf.Tensor, config: EncoderConfig,
+  x: tf.Tensor, mask: tf.Tensor, block: Params, config: EncoderConfig,
   n: BlockNames, dropoutAfterAttention: boolean, dropout: Dropout,
 ): tf.Tensor {
   const eps = config.layerNormEps;
-  const weights = (stem: string) => ({ weight: get(`${stem}.weight`), bias: get(`${stem}.bias`) });
-  const dense = (stem: string, input: tf.Tensor): tf.Tensor => linear(input, get(`${stem}.weight`), get(`${stem}.bias`));
-  const norm = (stem: string, input: tf.Tensor): tf.Tensor => layerNorm(input, get(`${stem}.weight`), get(`${stem}.bias`), eps);
+  const weights = (stem: string) => ({ weight: block.get(`${stem}.weight`), bias: block.get(`${stem}.bias`) });
+  const dense = (stem: string, input: tf.Tensor): tf.Tensor => linear(input, block.get(`${stem}.weight`), block.get(`${stem}.bias`));
   const context = selfAttention(
     x, { query: weights(n.query), key: weights(n.key), value: weights(n.value) },
     config.numHeads, mask, dropout, config.dropout.attention,
   );
   let attended = dense(n.attentionOut, context);
   if (dropoutAfterAttention) attended = dropout.apply(attended, config.dropout.hidden);
-  const y = norm(n.attentionNorm, attended.add(x));
+  const y = norm(block, n.attentionNorm, attended.add(x), eps);
   const inner = activate(dense(n.ffnIn, y), config.activation);
   const out = dropout.apply(dense(n.ffnOut, inner), config.dropout.hidden);
-  return norm(n.ffnNorm, out.add(y));
+  return norm(block, n.ffnNorm, out.add(y), eps);
 }

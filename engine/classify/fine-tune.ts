@@ -50,7 +50,7 @@ export async function fineTuneClassifier(request: ClassifierTuneRequest, hooks: 
     hooks.notice?.(`tokenized ${train.length + test.length} texts (at most ${maxLength} tokens each) in ${seconds(began)} s`);
     const shape = shapeOf(base.config, trainable.params);
     const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget, training.gradientCheckpointing);
-    for (const message of planNotices(plan, maxLength, 'example')) hooks.notice?.(message);
+    for (const message of planNotices(plan, `example of ${maxLength} tokens`, 'max_length')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly TextExample[], seed: number) => tf.tidy(() => {

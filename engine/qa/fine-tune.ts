@@ -59,7 +59,7 @@ export async function fineTuneQuestionAnswering(request: QaTuneRequest, hooks: F
     hooks.notice?.(`${request.train.length} training questions make ${train.length} windows of at most ${maxLength} tokens (stride ${stride})`);
     const shape = shapeOf(base.config, trainable.params);
     const plan = encoderTrainPlan(shape, maxLength, request.memoryBudget, training.gradientCheckpointing);
-    for (const message of planNotices(plan, maxLength, 'window')) hooks.notice?.(message);
+    for (const message of planNotices(plan, `window of ${maxLength} tokens`, 'max_length')) hooks.notice?.(message);
     const result = await trainLoop(train, {
       trainable,
       loss: (batch: readonly Feature[], seed: number) => tf.tidy(() => {

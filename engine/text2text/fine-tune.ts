@@ -13,7 +13,7 @@ import { loadTokenizer } from '../tokenizers/index.js';
 import { chunks } from '../train/batches.js';
 import type { TrainingArgs } from '../train/hyperparams.js';
 import { noticingMicroBatches, trainLoop, type FineTuneHooks, type FineTuneResult } from '../train/loop.js';
-import { microBatchFor, seq2seqCheckpointedBytesPerExample, seq2seqTrainBytesPerExample, trainingLooksTooBig, type Seq2SeqShape } from '../train/memory.js';
+import { microBatchFor, planNotices, seq2seqCheckpointedBytesPerExample, seq2seqTrainBytesPerExample, trainPlan, type Seq2SeqShape } from '../train/memory.js';
 import { seq2seqTrainable } from '../train/seq2seq.js';
 import { pairBatch, tokenizePairs, type PairExample } from './examples.js';
 import { generateFromIds, maxSourceTokens, type Text2Text } from './generate-texts.js';
@@ -66,11 +66,9 @@ export async function fineTuneSeq2Seq(request: Seq2SeqTuneRequest, hooks: FineTu
     hooks.notice?.(`tokenized ${train.length + test.length} pairs (sources ≤ ${maxSource}, targets ≤ ${maxTarget} tokens) in ${((performance.now() - began) / 1000).toFixed(1)} s`);
     const parameters = [...trainable.variables.values()].reduce((n, v) => n + v.size, 0);
     const shape = seq2seqShape(model, parameters);
-    const checkpoint = training.gradientCheckpointing ?? trainingLooksTooBig(shape, pairBytes(shape, train, false), request.memoryBudget);
-    if (checkpoint) hooks.notice?.('gradient checkpointing: each layer\'s activations are recomputed in the backward pass (about a third more compute) instead of kept');
-    if (trainingLooksTooBig(shape, pairBytes(shape, train, checkpoint), request.memoryBudget)) {
-      hooks.notice?.(`this model may not fit the backend's memory even one pair at a time at ${maxSource} + ${maxTarget} tokens; lower max_input_length or max_summary_length if training fails`);
-    }
+    const plan = trainPlan(shape, (checkpoint) => pairBytes(shape, train, checkpoint), request.memoryBudget, training.gradientCheckpointing);
+    for (const message of planNotices(plan, `pair of ${maxSource} + ${maxTarget} tokens`, 'max_input_length or max_summary_length')) hooks.notice?.(message);
+    const { checkpoint } = plan;
     const result = await trainLoop(train, {
       trainable,
       loss: (examples: readonly PairExample[], seed: number) => tf.tidy(() => {

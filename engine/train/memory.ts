@@ -68,30 +68,46 @@ export function checkpointedTrainBytesPerExample(shape: ModelShape, seq: number)
   return seq * shape.hidden * shape.layers * 4 * FRAGMENTATION + 2 * stackBytes(shape, 1, seq, seq);
 }
 
-/** How an encoder trains in the budget: plainly when one example fits, else checkpointed. */
-export interface EncoderTrainPlan {
+/** How a model trains in the budget: plainly when its longest example fits, else checkpointed. */
+export interface TrainPlan {
   readonly checkpoint: boolean;
-  /** Bytes per example of `seq` tokens under this plan. */
-  readonly bytesPerExample: (seq: number) => number;
-  /** False when even one example at the longest length is estimated not to fit. */
+  /** Set by the gradient_checkpointing hyperparam rather than by the budget. */
+  readonly forced: boolean;
+  /** False when even one longest example is estimated not to fit. */
   readonly fits: boolean;
 }
 
-/** `force`: the gradient_checkpointing hyperparam (null: decide by the budget). */
-export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: number, force: boolean | null = null): EncoderTrainPlan {
-  const checkpoint = force ?? trainingLooksTooBig(shape, trainBytesPerExample(shape, maxLength), budget);
-  const bytesPerExample = (seq: number): number => (checkpoint ? checkpointedTrainBytesPerExample(shape, seq) : trainBytesPerExample(shape, seq));
-  return { checkpoint, bytesPerExample, fits: !trainingLooksTooBig(shape, bytesPerExample(maxLength), budget) };
+/**
+ * `longestBytes(checkpoint)`: bytes one longest example needs with or without checkpointing.
+ * `force`: the gradient_checkpointing hyperparam (null: decide by the budget).
+ */
+export function trainPlan(shape: ModelShape, longestBytes: (checkpoint: boolean) => number, budget: number, force: boolean | null): TrainPlan {
+  const checkpoint = force ?? trainingLooksTooBig(shape, longestBytes(false), budget);
+  return { checkpoint, forced: force !== null, fits: !trainingLooksTooBig(shape, longestBytes(checkpoint), budget) };
 }
 
-/** What to tell the user about a plan, for examples called `what` ("example", "window"). */
-export function planNotices(plan: EncoderTrainPlan, maxLength: number, what: string): string[] {
+/** An encoder's plan, with the bytes per example of `seq` tokens under it. */
+export interface EncoderTrainPlan extends TrainPlan {
+  readonly bytesPerExample: (seq: number) => number;
+}
+
+export function encoderTrainPlan(shape: ModelShape, maxLength: number, budget: number, force: boolean | null = null): EncoderTrainPlan {
+  const bytes = (checkpoint: boolean, seq: number): number => (checkpoint ? checkpointedTrainBytesPerExample : trainBytesPerExample)(shape, seq);
+  const plan = trainPlan(shape, (checkpoint) => bytes(checkpoint, maxLength), budget, force);
+  return { ...plan, bytesPerExample: (seq) => bytes(plan.checkpoint, seq) };
+}
+
+/**
+ * What to tell the user about a plan: `longest` names the longest example ("window of 384
+ * tokens"), `lower` the hyperparams that shorten it.
+ */
+export function planNotices(plan: TrainPlan, longest: string, lower: string): string[] {
   const notices: string[] = [];
   if (plan.checkpoint) {
-    notices.push(`gradient checkpointing: each layer's activations are recomputed in the backward pass (about a third more compute) ` +
-      `instead of kept, which one ${what} of ${maxLength} tokens would need`);
+    const why = plan.forced ? ', as gradient_checkpointing asks' : `: one ${longest} would not fit otherwise`;
+    notices.push(`gradient checkpointing: each layer's activations are recomputed in the backward pass (about a third more compute) instead of kept${why}`);
   }
-  if (!plan.fits) notices.push(`this model may not fit the backend's memory even one ${what} at a time at ${maxLength} tokens; lower max_length if training fails`);
+  if (!plan.fits) notices.push(`this model may not fit the backend's memory even one ${longest} at a time; lower ${lower} if training fails`);
   return notices;
 }
 

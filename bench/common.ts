@@ -1,9 +1,10 @@
 /** Pieces every benchmark needs: medians, flag parsing, child processes, /proc figures, teardown. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PostgresCluster } from '../src/embedded/cluster.js';
 
 /** Undo steps, run last-in first-out by cleanup(), once, whether the bench failed or not. */
 export const cleanups: (() => Promise<unknown>)[] = [];
@@ -97,4 +98,38 @@ export function cpuTicks(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** A field of /proc/<pid>/status in bytes (Linux reports kB), NaN without one. */
+export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? NaN : Number(kb) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resets a process's VmHWM to its current RSS (Linux); false where that is not allowed. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A private PostgreSQL in `folder`/data on a free port, trusting local connections, with the
+ * bench's `settings`; stopped at cleanup.
+ */
+export async function startCluster(folder: string, settings: Readonly<Record<string, string>>): Promise<PostgresCluster> {
+  const cluster = new PostgresCluster({
+    dataDir: path.join(folder, 'data'), superuser: 'postgres', password: 'postgres', port: 0, hba: 'host all all 127.0.0.1/32 trust\n', settings,
+  });
+  await cluster.init();
+  cleanups.push(() => cluster.stop());
+  await cluster.start();
+  return cluster;
 }

@@ -9,15 +9,14 @@
  * Every process it starts is stopped and every temp folder removed, on success or failure.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
+import { freePort } from '../src/embedded/cluster.js';
 import { ROW_GROUP, writeImdbLike, type Written } from './imdb-like.js';
-import { benchFolder, cleanups, cpuTicks, median, run, runBench, stopChild, wholeNumber } from './common.js';
+import { benchFolder, cleanups, cpuTicks, median, procStatus, resetPeak, run, runBench, startCluster, stopChild, wholeNumber } from './common.js';
 
 /** The table the Parquet file loads into: load_dataset names it after the file. */
 const DATASET = 'imdb_like';
@@ -72,19 +71,9 @@ async function main(): Promise<void> {
       `Parquet ${mb(parquetBytes)}, CSV ${mb(csvBytes)}, ${(written.textChars / rows).toFixed(0)} characters of text a row`,
   );
 
-  const cluster = new PostgresCluster({
-    dataDir: path.join(folder, 'data'),
-    superuser: 'postgres',
-    password: 'postgres',
-    port: 0,
-    hba: 'host all all 127.0.0.1/32 trust\n',
-    // Room for a whole load's WAL, so no checkpoint starts in the middle of one timed load
-    // (each load is preceded by an explicit CHECKPOINT instead): both sides pay the same.
-    settings: { shared_buffers: '256MB', max_wal_size: '8GB', synchronous_commit: 'off' },
-  });
-  await cluster.init();
-  cleanups.push(() => cluster.stop());
-  await cluster.start();
+  // Room for a whole load's WAL, so no checkpoint starts in the middle of one timed load
+  // (each load is preceded by an explicit CHECKPOINT instead): both sides pay the same.
+  const cluster = await startCluster(folder, { shared_buffers: '256MB', max_wal_size: '8GB', synchronous_commit: 'off' });
   const proxy = await startProxy(cluster.port);
   console.log(`PostgreSQL on 127.0.0.1:${cluster.port}, pgml-proxy on 127.0.0.1:${proxy.port} (pid ${proxy.pid}, RSS ${mb(procStatus(proxy.pid, 'VmRSS'))} when ready)`);
 
@@ -206,24 +195,6 @@ function psql(port: number, args: string[]): Promise<string> {
   return run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-p', String(port), ...args], 1_800_000, CLIENT_ENV);
 }
 
-/** A field of /proc/<pid>/status in bytes (Linux reports kB), NaN without one. */
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? NaN : Number(kb) * 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A SQL string literal; also right for \copy's file name, which psql reads the same way. */
 function literal(s: string): string {

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { unprivilegedUser } from '../src/embedded/binaries.js';
-import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
-import { benchFolder, cleanups, cpuTicks, median, run, runBench, stopChild, wholeNumber } from './common.js';
+import { freePort } from '../src/embedded/cluster.js';
+import { benchFolder, cleanups, cpuTicks, median, run, runBench, startCluster, stopChild, wholeNumber } from './common.js';
 
 const MODES = ['simple', 'extended', 'prepared'] as const;
 type Mode = (typeof MODES)[number];
@@ -58,19 +58,9 @@ const CLIENT_ENV = { ...process.env, PGSSLMODE: 'disable', PGGSSENCMODE: 'disabl
 
 async function main(): Promise<void> {
   const folder = await benchFolder('pgml-passthrough-');
-  const cluster = new PostgresCluster({
-    dataDir: path.join(folder, 'data'),
-    superuser: 'postgres',
-    password: 'postgres',
-    port: 0,
-    hba: 'host all all 127.0.0.1/32 trust\n',
-    // Room for pgbouncer's pool next to the direct and proxied clients; the whole scale-10
-    // data set (~160 MB) in shared buffers so runs measure relaying, not page reads.
-    settings: { max_connections: '100', shared_buffers: '256MB', synchronous_commit: 'off' },
-  });
-  await cluster.init();
-  cleanups.push(() => cluster.stop());
-  await cluster.start();
+  // Room for pgbouncer's pool next to the direct and proxied clients; the whole scale-10
+  // data set (~160 MB) in shared buffers so runs measure relaying, not page reads.
+  const cluster = await startCluster(folder, { max_connections: '100', shared_buffers: '256MB', synchronous_commit: 'off' });
   console.log(`PostgreSQL on 127.0.0.1:${cluster.port}; pgbench -i -s ${scale} ...`);
   await run('pgbench', ['-i', '-q', '-s', String(scale), '-p', String(cluster.port), 'postgres'], 600_000, CLIENT_ENV);
 

@@ -18,15 +18,15 @@
  * every temp folder removed, on success or failure.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Rng } from '../engine/train/rng.js';
-import { freePort, PostgresCluster } from '../src/embedded/cluster.js';
-import { benchFolder, cleanups, cpuTicks, median, runBench, stopChild, wholeNumber } from './common.js';
+import { freePort } from '../src/embedded/cluster.js';
+import { benchFolder, cleanups, cpuTicks, median, procStatus, resetPeak, runBench, startCluster, stopChild, wholeNumber } from './common.js';
 import { writeBartFolder, writeDistilBertFolder, type Seq2SeqPlan } from './tune-models.js';
 
 const { values: flags } = parseArgs({
@@ -103,18 +103,8 @@ async function main(): Promise<void> {
   }
   const torch = await runTorch();
 
-  const cluster = new PostgresCluster({
-    dataDir: path.join(folder, 'data'),
-    superuser: 'postgres',
-    password: 'postgres',
-    port: 0,
-    hba: 'host all all 127.0.0.1/32 trust\n',
-    // pgml.files receives the fine-tuned model (~270 MB, BART-base ~560 MB) in the tune's transaction.
-    settings: { shared_buffers: '256MB', max_wal_size: '4GB', synchronous_commit: 'off' },
-  });
-  await cluster.init();
-  cleanups.push(() => cluster.stop());
-  await cluster.start();
+  // pgml.files receives the fine-tuned model (~270 MB, BART-base ~560 MB) in the tune's transaction.
+  const cluster = await startCluster(folder, { shared_buffers: '256MB', max_wal_size: '4GB', synchronous_commit: 'off' });
   const proxy = await startProxy(cluster.port);
   console.log(`PostgreSQL on 127.0.0.1:${cluster.port}, pgml-proxy on 127.0.0.1:${proxy.port} (pid ${proxy.pid}, RSS ${gib(procStatus(proxy.pid, 'VmRSS'))} when ready)\n`);
 
@@ -321,24 +311,6 @@ function summary(tf: TfResult | undefined, torch: TorchResult | undefined): void
   }
 }
 
-/** A field of /proc/<pid>/status in bytes (Linux reports kB), NaN without one. */
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? NaN : Number(kb) * 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** 1, 5 and 15-minute load averages: other jobs on a shared machine skew every figure here. */
 function loadAverage(): string {
